@@ -1,0 +1,475 @@
+"""Generation gallery: samples decoded from z ~ N(0, T²·I) (the article's panel 3).
+
+The panel keeps one matrix of latent codes ``z`` (n, K) and re-decodes it whenever a new
+model snapshot arrives, so a person watches the *same* samples sharpen while the model
+trains. ``z`` is only redrawn when the user asks for it: Resample, a new temperature,
+sample count or seed, or a model with a different latent size.
+
+Every draw goes through the core's ``model.sample(n, temperature, rng)`` with
+``rng = np.random.default_rng(seed)``. With "fixed seed" ticked the seed is the one in the
+seed box (so the gallery is reproducible); otherwise it is a private random seed that
+Resample replaces.
+
+All images are tiled into one mosaic drawn by a single ``ImageItem`` (cheap to update at
+30 Hz), with thin separators drawn over the tile borders. Clicking a tile emits
+``latentPicked`` with that tile's z.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["GalleryPanel", "mosaic", "separator_segments", "untile"]
+
+SAMPLE_COUNTS = (16, 25, 36, 64)
+T_MIN, T_MAX = 0.1, 3.0
+_SLIDER_STEPS_PER_UNIT = 100  # slider ticks are hundredths of T
+_SEED_MAX = 2**31 - 1
+SEPARATOR_COLOR = (72, 110, 150)
+HIGHLIGHT_COLOR = (255, 165, 0)
+GREY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])  # 0 = black, 1 = white
+
+
+def mosaic(images: np.ndarray, image_shape: tuple[int, int], rows: int, cols: int) -> np.ndarray:
+    """Tile ``images`` (n, H*W) row by row into one (rows*H, cols*W) array.
+
+    Missing tiles (n < rows*cols) are left at 0 (black).
+    """
+    h, w = image_shape
+    n = images.shape[0]
+    if n > rows * cols:
+        raise ValueError(f"{n} images do not fit in a {rows}x{cols} mosaic")
+    tiles = np.zeros((rows * cols, h * w), dtype=np.float32)
+    tiles[:n] = images.reshape(n, h * w)
+    return np.ascontiguousarray(
+        tiles.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    )
+
+
+def untile(grid: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+    """Inverse of :func:`mosaic`: split a (rows*H, cols*W) array into (rows*cols, H*W)."""
+    h, w = image_shape
+    rows, cols = grid.shape[0] // h, grid.shape[1] // w
+    return grid.reshape(rows, h, cols, w).transpose(0, 2, 1, 3).reshape(rows * cols, h * w)
+
+
+def separator_segments(
+    rows: int, cols: int, image_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Line segments (x, y pairs for ``connect='pairs'``) along the inner tile borders."""
+    h, w = image_shape
+    width, height = cols * w, rows * h
+    xs: list[float] = []
+    ys: list[float] = []
+    for c in range(1, cols):
+        xs += [c * w, c * w]
+        ys += [0.0, height]
+    for r in range(1, rows):
+        xs += [0.0, width]
+        ys += [r * h, r * h]
+    return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+
+
+class GalleryPanel(QWidget):
+    """Grid of samples decoded from z ~ N(0, T²·I) with temperature, resample and seed controls.
+
+    Signals
+    -------
+    latentPicked(object)
+        Emitted when a tile is clicked, with that tile's latent code, a float array of shape (K,).
+    """
+
+    latentPicked = Signal(object)  # noqa: N815, RUF100 (Qt signal naming)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model: Any = None
+        self._z: np.ndarray | None = None  # (n, K)
+        self._images: np.ndarray | None = None  # (n, D)
+        self._image_shape: tuple[int, int] = (8, 8)
+        self._grid = 4
+        self._random_seed = self._new_seed()
+        self._selected: int | None = None
+
+        self._build_controls()
+        self._build_view()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(self._controls_row1)
+        layout.addLayout(self._controls_row2)
+        layout.addWidget(self._caption)
+        layout.addWidget(self._view, 1)
+        self._update_caption()
+
+    # ------------------------------------------------------------------ construction
+    def _build_controls(self) -> None:
+        self._count_box = QComboBox()
+        for n in SAMPLE_COUNTS:
+            self._count_box.addItem(f"{n} samples", n)
+        self._count_box.setToolTip("How many samples to show (a square grid).")
+        self._count_box.currentIndexChanged.connect(self._on_count_changed)
+
+        self._t_slider = QSlider(Qt.Orientation.Horizontal)
+        self._t_slider.setRange(
+            round(T_MIN * _SLIDER_STEPS_PER_UNIT), round(T_MAX * _SLIDER_STEPS_PER_UNIT)
+        )
+        self._t_slider.setValue(_SLIDER_STEPS_PER_UNIT)
+        self._t_slider.setToolTip(
+            "Temperature T: samples are decoded from z ~ N(0, T²·I).\n"
+            "Low T stays near the centre of the latent space (typical, similar digits);\n"
+            "high T reaches far out (diverse, often garbled digits)."
+        )
+        self._t_slider.setMinimumWidth(80)
+        self._t_slider.valueChanged.connect(self._on_slider_changed)
+
+        self._t_box = QDoubleSpinBox()
+        self._t_box.setRange(T_MIN, T_MAX)
+        self._t_box.setDecimals(2)
+        self._t_box.setSingleStep(0.05)
+        self._t_box.setValue(1.0)
+        self._t_box.setToolTip("Temperature T (0.1 to 3): the standard deviation of the sampled z.")
+        self._t_box.valueChanged.connect(self._on_t_box_changed)
+
+        self._resample_button = QPushButton("Resample")
+        self._resample_button.setToolTip(
+            "Draw new latent codes z. With a fixed seed, a new seed is picked and shown."
+        )
+        self._resample_button.clicked.connect(self.resample)
+
+        self._fixed_box = QCheckBox("Fixed seed")
+        self._fixed_box.setToolTip(
+            "Draw z from the seed on the right, so the same seed always gives the same samples."
+        )
+        self._fixed_box.toggled.connect(self._on_fixed_toggled)
+
+        self._seed_box = QSpinBox()
+        self._seed_box.setRange(0, _SEED_MAX)
+        self._seed_box.setValue(0)
+        self._seed_box.setEnabled(False)
+        self._seed_box.setToolTip("Random seed used for z when 'Fixed seed' is ticked.")
+        self._seed_box.valueChanged.connect(self._on_seed_changed)
+
+        t_label = QLabel("T")
+        t_label.setToolTip(self._t_slider.toolTip())
+
+        row1 = QHBoxLayout()
+        row1.addWidget(t_label)
+        row1.addWidget(self._t_slider, 1)
+        row1.addWidget(self._t_box)
+        row2 = QHBoxLayout()
+        row2.addWidget(self._count_box)
+        row2.addWidget(self._resample_button)
+        row2.addStretch(1)
+        row2.addWidget(self._fixed_box)
+        row2.addWidget(self._seed_box)
+        self._controls_row1 = row1
+        self._controls_row2 = row2
+
+        self._caption = QLabel()
+        self._caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._caption.setToolTip("Click a sample to show its z on the latent map.")
+
+    def _build_view(self) -> None:
+        view = pg.GraphicsLayoutWidget()
+        view.setBackground("k")
+        view.ci.setContentsMargins(2, 2, 2, 2)
+        view.setToolTip("Click a sample to show its latent code z on the latent map.")
+        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        view.setMinimumSize(160, 160)
+        vb = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
+        vb.setDefaultPadding(0.0)
+        item = pg.ImageItem(axisOrder="row-major")
+        item.setLevels((0.0, 1.0))
+        item.setColorMap(GREY)
+        vb.addItem(item)
+        sep = pg.PlotCurveItem(pen=pg.mkPen(SEPARATOR_COLOR, width=1), connect="pairs")
+        vb.addItem(sep)
+        highlight = QGraphicsRectItem()
+        pen = pg.mkPen(HIGHLIGHT_COLOR, width=2)
+        pen.setCosmetic(True)
+        highlight.setPen(pen)
+        highlight.setBrush(Qt.BrushStyle.NoBrush)
+        highlight.setVisible(False)
+        vb.addItem(highlight)
+        view.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+        self._view = view
+        self.view_box = vb
+        self.image_item = item
+        self._separators = sep
+        self._highlight = highlight
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def z(self) -> np.ndarray | None:
+        """Copy of the current latent codes, shape (n, K), or None before a model arrives."""
+        return None if self._z is None else self._z.copy()
+
+    @property
+    def images(self) -> np.ndarray | None:
+        """Copy of the currently shown decoded samples, shape (n, D)."""
+        return None if self._images is None else self._images.copy()
+
+    @property
+    def temperature(self) -> float:
+        return float(self._t_box.value())
+
+    @property
+    def sample_count(self) -> int:
+        return self._grid * self._grid
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        """(rows, cols) of the mosaic."""
+        return self._grid, self._grid
+
+    @property
+    def fixed_seed(self) -> int | None:
+        """The user's seed when 'Fixed seed' is ticked, else None."""
+        return int(self._seed_box.value()) if self._fixed_box.isChecked() else None
+
+    @property
+    def current_seed(self) -> int:
+        """Seed of the generator that drew the current z."""
+        fixed = self.fixed_seed
+        return self._random_seed if fixed is None else fixed
+
+    def set_image_shape(self, image_shape: tuple[int, int]) -> None:
+        """Set the (H, W) of one decoded image (default 8x8); H*W must equal the model's D."""
+        self._image_shape = (int(image_shape[0]), int(image_shape[1]))
+        self._refresh_image()
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set T (clipped to 0.1..3); redraws z."""
+        self._t_box.setValue(float(np.clip(temperature, T_MIN, T_MAX)))
+
+    def set_sample_count(self, n: int) -> None:
+        """Show ``n`` samples; ``n`` must be one of 16, 25, 36, 64."""
+        if n not in SAMPLE_COUNTS:
+            raise ValueError(f"sample count must be one of {SAMPLE_COUNTS}, got {n}")
+        self._count_box.setCurrentIndex(SAMPLE_COUNTS.index(n))
+
+    def set_fixed_seed(self, enabled: bool, seed: int | None = None) -> None:
+        """Tick or untick 'Fixed seed', optionally setting the seed; redraws z."""
+        if seed is not None:
+            self._seed_box.blockSignals(True)
+            self._seed_box.setValue(int(seed))
+            self._seed_box.blockSignals(False)
+        if self._fixed_box.isChecked() == enabled:
+            self._draw()
+        else:
+            self._fixed_box.setChecked(enabled)
+
+    def resample(self) -> None:
+        """Draw new z. With a fixed seed, a new seed is chosen and shown in the seed box."""
+        if self._fixed_box.isChecked():
+            self._seed_box.setValue(self._new_seed())  # valueChanged redraws
+        else:
+            self._random_seed = self._new_seed()
+            self._draw()
+
+    def show_model(self, model: Any) -> None:
+        """Show samples from ``model`` (an independent snapshot; call on the GUI thread).
+
+        The current z is kept and only re-decoded, so the same samples evolve as training goes
+        on; z is redrawn when the model's latent size differs from the current z.
+        """
+        self._model = model
+        if self._z is None or self._z.shape[1] != model.latent_dim:
+            self._draw()
+            return
+        self._images = np.asarray(model.decode(self._z), dtype=np.float32)
+        self._refresh_image()
+
+    def clear(self) -> None:
+        """Forget the model and show nothing."""
+        self._model = None
+        self._z = None
+        self._images = None
+        self._selected = None
+        self.image_item.clear()
+        self._separators.setData([], [])
+        self._highlight.setVisible(False)
+        self._update_caption()
+
+    def tile_at(self, x: float, y: float) -> int | None:
+        """Index of the tile containing view point (x, y) (image pixels), or None if outside."""
+        if self._z is None:
+            return None
+        h, w = self._image_shape
+        col = math.floor(x / w)
+        row = math.floor(y / h)
+        if not (0 <= col < self._grid and 0 <= row < self._grid):
+            return None
+        index = row * self._grid + col
+        return index if index < self._z.shape[0] else None
+
+    def tile_rect(self, index: int) -> QRectF:
+        """Rectangle of tile ``index`` in view coordinates (image pixels)."""
+        h, w = self._image_shape
+        row, col = divmod(int(index), self._grid)
+        return QRectF(col * w, row * h, w, h)
+
+    def select_tile(self, index: int) -> None:
+        """Mark tile ``index`` and emit ``latentPicked`` with its z."""
+        if self._z is None or not 0 <= index < self._z.shape[0]:
+            raise IndexError(f"no sample {index} in the gallery")
+        self._selected = int(index)
+        self._place_highlight()
+        self.latentPicked.emit(self._z[index].copy())
+
+    def export_png(self, path: str | Path, scale: int = 16) -> Path:
+        """Write the mosaic as a PNG, ``scale`` screen pixels per image pixel.
+
+        The PNG is (rows*H*scale) high and (cols*W*scale) wide. Raises ``RuntimeError`` when
+        there is nothing to export and ``OSError`` when the file cannot be written.
+        """
+        if self._images is None:
+            raise RuntimeError("The gallery is empty: train or load a model first.")
+        scale = int(scale)
+        if scale < 1:
+            raise ValueError(f"scale must be a positive integer, got {scale}")
+        path = Path(path)
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise OSError(f"Cannot write {path}: folder {folder} does not exist.")
+        h, w = self._image_shape
+        width, height = self._grid * w * scale, self._grid * h * scale
+
+        # Bring the view's transform up to date: a hidden or never-shown panel (e.g. a closed
+        # dock) updates it lazily at paint time, and the exporter reads it to find the mosaic.
+        self.view_box.setRange(xRange=(0, self._grid * w), yRange=(0, self._grid * h), padding=0.0)
+        self.view_box.updateMatrix()
+        exporter = ImageExporter(self.image_item)
+        params = exporter.parameters()
+        params.param("width").setValue(width, blockSignal=exporter.widthChanged)
+        params.param("height").setValue(height, blockSignal=exporter.heightChanged)
+        params.param("antialias").setValue(False)
+        was_visible = self._highlight.isVisible()
+        self._highlight.setVisible(False)
+        try:
+            ok = exporter.export(str(path))
+        finally:
+            self._highlight.setVisible(was_visible)
+        if not ok:
+            raise OSError(f"Could not write the gallery PNG to {path} (is it writable?).")
+        return path
+
+    # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _new_seed() -> int:
+        return int(np.random.SeedSequence().generate_state(1)[0] & _SEED_MAX)
+
+    def _draw(self) -> None:
+        """Draw a fresh z for the current settings and decode it."""
+        if self._model is None:
+            self._update_caption()
+            return
+        rng = np.random.default_rng(self.current_seed)
+        z, images = self._model.sample(self.sample_count, temperature=self.temperature, rng=rng)
+        self._z = np.asarray(z)
+        self._images = np.asarray(images, dtype=np.float32)
+        self._selected = None
+        self._highlight.setVisible(False)
+        self._refresh_image()
+
+    def _refresh_image(self) -> None:
+        self._update_caption()
+        if self._images is None:
+            return
+        h, w = self._image_shape
+        if self._images.shape[1] != h * w:
+            side = math.isqrt(self._images.shape[1])
+            if side * side != self._images.shape[1]:
+                raise ValueError(
+                    f"decoded images have {self._images.shape[1]} pixels; "
+                    "call set_image_shape((H, W)) first"
+                )
+            self._image_shape = (side, side)
+            h, w = side, side
+        grid = mosaic(self._images, self._image_shape, self._grid, self._grid)
+        first = self.image_item.image is None or self.image_item.image.shape != grid.shape
+        self.image_item.setImage(grid, levels=(0.0, 1.0), autoLevels=False)
+        if first:
+            xs, ys = separator_segments(self._grid, self._grid, self._image_shape)
+            self._separators.setData(xs, ys)
+            self.view_box.setRange(
+                xRange=(0, self._grid * w), yRange=(0, self._grid * h), padding=0.0
+            )
+            self._place_highlight()
+
+    def _place_highlight(self) -> None:
+        if self._selected is None:
+            self._highlight.setVisible(False)
+            return
+        self._highlight.setRect(self.tile_rect(self._selected))
+        self._highlight.setVisible(True)
+
+    def _update_caption(self) -> None:
+        t = self.temperature
+        n = self.sample_count
+        dist = "N(0, I)" if abs(t - 1.0) < 1e-9 else f"N(0, {t:.2f}²·I)"
+        if self._model is None:
+            text = f"{n} samples from z ~ {dist} will appear once a model is trained."
+        else:
+            kind = str(getattr(self._model, "kind", "")).upper()
+            text = f"{n} samples from z ~ {dist}" + (f"  ·  {kind}" if kind else "")
+        self._caption.setText(text)
+
+    # ------------------------------------------------------------------ slots
+    def _on_slider_changed(self, value: int) -> None:
+        t = value / _SLIDER_STEPS_PER_UNIT
+        if abs(self._t_box.value() - t) > 1e-9:
+            self._t_box.setValue(t)  # the box's valueChanged redraws
+
+    def _on_t_box_changed(self, value: float) -> None:
+        tick = round(value * _SLIDER_STEPS_PER_UNIT)
+        if self._t_slider.value() != tick:
+            self._t_slider.blockSignals(True)
+            self._t_slider.setValue(tick)
+            self._t_slider.blockSignals(False)
+        self._draw()
+
+    def _on_count_changed(self, index: int) -> None:
+        self._grid = math.isqrt(SAMPLE_COUNTS[index])
+        self._draw()
+
+    def _on_fixed_toggled(self, checked: bool) -> None:
+        self._seed_box.setEnabled(checked)
+        self._draw()
+
+    def _on_seed_changed(self, _value: int) -> None:
+        if self._fixed_box.isChecked():
+            self._draw()
+
+    def _on_scene_clicked(self, ev: Any) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double() or self._z is None:
+            return
+        p = self.view_box.mapSceneToView(ev.scenePos())
+        index = self.tile_at(p.x(), p.y())
+        if index is not None:
+            ev.accept()
+            self.select_tile(index)

@@ -1,0 +1,379 @@
+"""The β trade-off panel (the article's panel 2) with a rate-distortion chart.
+
+Top: a fixed handful of data images (one per label when labels are known) above their
+reconstructions, then a row of random generations, each row drawn as one mosaic
+``ImageItem``. Below them the per-sample figures of the current model on the whole data set,
+``Recon: … KL: … Total: … (β = …)``, computed with ``model.evaluate`` (the mean encoding,
+no sampling, so the figures do not flicker). Bottom: a rate-distortion chart, x = KL (rate),
+y = reconstruction (distortion), collecting one point per β the user has trained
+(``record_point``), plus a hollow marker for where the live model is right now.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .gallery import GREY, SEPARATOR_COLOR, mosaic, separator_segments, untile
+
+__all__ = ["TradeoffPanel"]
+
+N_SHOWN = 10
+GENERATION_SEED = 2024
+POINT_COLOR = (70, 130, 200)
+NOW_COLOR = (255, 165, 0)
+
+
+def pick_examples(labels: np.ndarray | None, n_images: int, count: int = N_SHOWN) -> np.ndarray:
+    """Indices of ``count`` example images: the first of each label (in label order) when
+    labels are known, topped up with evenly spaced others; evenly spaced otherwise."""
+    count = min(count, n_images)
+    chosen: list[int] = []
+    if labels is not None:
+        labels = np.asarray(labels)
+        for value in np.unique(labels)[:count]:
+            chosen.append(int(np.flatnonzero(labels == value)[0]))
+    if len(chosen) < count:
+        for index in np.linspace(0, n_images - 1, count * 2).astype(int):
+            if len(chosen) == count:
+                break
+            if int(index) not in chosen:
+                chosen.append(int(index))
+    return np.asarray(chosen, dtype=np.int64)
+
+
+class _Strip:
+    """A row-major mosaic of tiles in its own ViewBox: one ImageItem plus separators."""
+
+    def __init__(self, vb: pg.ViewBox, rows: int) -> None:
+        self.vb = vb
+        self.rows = rows
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.item.setLevels((0.0, 1.0))
+        self.item.setColorMap(GREY)
+        vb.addItem(self.item)
+        self.separators = pg.PlotCurveItem(pen=pg.mkPen(SEPARATOR_COLOR, width=1), connect="pairs")
+        vb.addItem(self.separators)
+
+    def show(self, images: np.ndarray, image_shape: tuple[int, int]) -> None:
+        """``images``: (rows*cols, H*W), row by row."""
+        cols = max(1, math.ceil(images.shape[0] / self.rows))
+        grid = mosaic(images, image_shape, self.rows, cols)
+        reshape = self.item.image is None or self.item.image.shape != grid.shape
+        self.item.setImage(grid, levels=(0.0, 1.0), autoLevels=False)
+        if reshape:
+            xs, ys = separator_segments(self.rows, cols, image_shape)
+            self.separators.setData(xs, ys)
+            self.vb.setRange(xRange=(0, grid.shape[1]), yRange=(0, grid.shape[0]), padding=0.0)
+
+    def clear(self) -> None:
+        self.item.clear()
+        self.separators.setData([], [])
+
+
+class TradeoffPanel(QWidget):
+    """Originals vs reconstructions, random generations, loss figures and a rate-distortion chart.
+
+    Call ``set_data`` once per data set and ``show_model`` (GUI thread, independent model
+    snapshot) on every training update; ``record_point`` adds a β to the chart.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._images: np.ndarray | None = None
+        self._image_shape: tuple[int, int] = (8, 8)
+        self._labels: np.ndarray | None = None
+        self._examples: np.ndarray | None = None
+        self._example_index = np.zeros(0, dtype=np.int64)
+        self._model: Any = None
+        self._beta = 1.0
+        self._figures: Any = None
+        self._generation_seed = GENERATION_SEED
+        self._points: dict[float, tuple[float, float]] = {}
+        self._point_labels: list[pg.TextItem] = []
+
+        self._heading = QLabel()
+        font = self._heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self._heading.setFont(font)
+        self._heading.setToolTip("The β the shown model was trained with (effective β this epoch).")
+
+        self._new_generations = QPushButton("New generations")
+        self._new_generations.setToolTip("Decode a fresh set of random latent codes z ~ N(0, I).")
+        self._new_generations.clicked.connect(self.resample_generations)
+        top = QHBoxLayout()
+        top.addWidget(self._heading)
+        top.addStretch(1)
+        top.addWidget(self._new_generations)
+
+        self._build_images()
+
+        self._figures_label = QLabel()
+        self._figures_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._figures_label.setWordWrap(True)  # narrow docks wrap instead of clipping
+        self._figures_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._figures_label.setToolTip(
+            "Per-sample losses of the current model on the whole data set, using the mean\n"
+            "encoding μ (no sampling): reconstruction (binary cross-entropy summed over pixels\n"
+            "for a VAE, per-pixel MSE for an autoencoder), KL divergence to the prior N(0, I),\n"
+            "and Total = Recon + β·KL."
+        )
+
+        self._build_chart()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self._view, 3)
+        layout.addWidget(self._figures_label)
+        layout.addWidget(self._chart, 4)
+        layout.addLayout(self._chart_buttons)
+        self._update_texts()
+
+    # ------------------------------------------------------------------ construction
+    def _build_images(self) -> None:
+        view = pg.GraphicsLayoutWidget()
+        view.setBackground("k")
+        view.setMinimumHeight(150)
+        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        view.setToolTip(
+            "Top: data images and, below each, its reconstruction (quality).\n"
+            "Bottom: images decoded from random z ~ N(0, I) (diversity)."
+        )
+        ci = view.ci
+        ci.setContentsMargins(2, 2, 2, 2)
+        ci.setSpacing(2)
+        ci.addLabel(
+            "Originals (top) and reconstructions (bottom): quality",
+            row=0,
+            col=0,
+            color="#dddddd",
+            size="9pt",
+        )
+        recon_vb = ci.addViewBox(
+            row=1, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
+        )
+        ci.addLabel("Random generations: diversity", row=2, col=0, color="#dddddd", size="9pt")
+        gen_vb = ci.addViewBox(
+            row=3, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
+        )
+        ci.layout.setRowStretchFactor(1, 2)
+        ci.layout.setRowStretchFactor(3, 1)
+        for vb in (recon_vb, gen_vb):
+            vb.setDefaultPadding(0.0)
+        self._view = view
+        self._recon_strip = _Strip(recon_vb, rows=2)
+        self._gen_strip = _Strip(gen_vb, rows=1)
+
+    def _build_chart(self) -> None:
+        chart = pg.PlotWidget()
+        chart.setBackground("w")
+        chart.setMinimumHeight(160)
+        plot = chart.getPlotItem()
+        plot.setTitle("Rate-distortion: one point per β trained", color="#333333", size="10pt")
+        plot.setLabel("bottom", "KL (rate), nats per sample")
+        plot.setLabel("left", "Reconstruction (distortion)")
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.setMenuEnabled(False)
+        plot.getViewBox().setDefaultPadding(0.15)  # room for the β labels at the edges
+        chart.setToolTip(
+            "Each filled point is a β you trained: KL (rate, how much the code says about\n"
+            "the image) against reconstruction error (distortion). Low β: high rate, low\n"
+            "distortion; high β: low rate, blurrier reconstructions.\n"
+            "The hollow orange ring is the model being shown right now."
+        )
+        self._curve = pg.PlotDataItem(
+            pen=pg.mkPen((150, 150, 150), width=1, style=Qt.PenStyle.DashLine)
+        )
+        plot.addItem(self._curve)
+        self._scatter = pg.ScatterPlotItem(
+            size=9, brush=pg.mkBrush(POINT_COLOR), pen=pg.mkPen("w", width=1)
+        )
+        plot.addItem(self._scatter)
+        self._now = pg.ScatterPlotItem(
+            size=14, brush=pg.mkBrush(None), pen=pg.mkPen(NOW_COLOR, width=2)
+        )
+        plot.addItem(self._now)
+        self._chart = chart
+        self._plot = plot
+
+        self._record_button = QPushButton("Add current β")
+        self._record_button.setToolTip("Pin the shown model's figures as the point for its β.")
+        self._record_button.clicked.connect(self.record_current)
+        self._clear_button = QPushButton("Clear points")
+        self._clear_button.setToolTip("Remove every point from the rate-distortion chart.")
+        self._clear_button.clicked.connect(self.clear_points)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self._record_button)
+        buttons.addWidget(self._clear_button)
+        self._chart_buttons = buttons
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def figures(self) -> Any:
+        """The LossReport behind the shown figures (``model.evaluate(images, beta=β)``)."""
+        return self._figures
+
+    @property
+    def beta(self) -> float:
+        """β used for the shown figures (the latest report's β; 1.0 before any report)."""
+        return self._beta
+
+    @property
+    def example_indices(self) -> np.ndarray:
+        """Indices into the data set of the originals shown."""
+        return self._example_index.copy()
+
+    @property
+    def points(self) -> dict[float, tuple[float, float]]:
+        """Rate-distortion points: {β rounded to 3 digits: (recon, kl)}, sorted by β."""
+        return dict(sorted(self._points.items()))
+
+    def shown_images(self) -> dict[str, np.ndarray]:
+        """The images drawn right now, read back from the mosaics: ``originals``,
+        ``reconstructions`` and ``generations``, each (n, H*W); empty before a model."""
+        shown: dict[str, np.ndarray] = {}
+        recon_grid = self._recon_strip.item.image
+        if recon_grid is not None:
+            tiles = untile(np.asarray(recon_grid), self._image_shape)
+            half = tiles.shape[0] // 2
+            shown["originals"] = tiles[:half]
+            shown["reconstructions"] = tiles[half:]
+        gen_grid = self._gen_strip.item.image
+        if gen_grid is not None:
+            shown["generations"] = untile(np.asarray(gen_grid), self._image_shape)
+        return shown
+
+    def plotted_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x = KL, y = reconstruction) of the recorded points as drawn on the chart."""
+        x, y = self._scatter.getData()
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def set_data(
+        self, images: np.ndarray, image_shape: tuple[int, int], labels: np.ndarray | None
+    ) -> None:
+        """Use ``images`` (N, H*W) float in [0, 1] with optional ``labels`` (N,)."""
+        images = np.asarray(images, dtype=np.float32)
+        h, w = int(image_shape[0]), int(image_shape[1])
+        if images.ndim != 2 or images.shape[1] != h * w or images.shape[0] == 0:
+            raise ValueError(f"images must have shape (N, {h * w}) with N > 0, got {images.shape}")
+        if labels is not None and np.shape(labels) != (images.shape[0],):
+            raise ValueError("labels must have one entry per image")
+        self._images = images
+        self._image_shape = (h, w)
+        self._labels = None if labels is None else np.asarray(labels)
+        self._example_index = pick_examples(self._labels, images.shape[0])
+        self._examples = images[self._example_index]
+        self._refresh()
+
+    def show_model(self, model: Any, report: Any = None) -> None:
+        """Show ``model`` (an independent snapshot, GUI thread). ``report`` is the latest
+        EpochReport or None; its β is used for the figures."""
+        self._model = model
+        if report is not None:
+            self._beta = float(report.beta)
+        self._refresh()
+
+    def resample_generations(self) -> None:
+        """Decode a new random set of z for the generations row."""
+        self._generation_seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self._refresh()
+
+    def record_point(self, beta: float, recon: float, kl: float) -> None:
+        """Add (or replace) the rate-distortion point for ``beta`` (rounded to 3 digits)."""
+        values = (float(beta), float(recon), float(kl))
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f"rate-distortion point must be finite, got {values}")
+        self._points[round(values[0], 3)] = (values[1], values[2])
+        self._redraw_points()
+
+    def record_current(self) -> None:
+        """Record the shown model's figures as the point for the current β."""
+        if self._figures is not None:
+            self.record_point(self._beta, self._figures.recon, self._figures.kl)
+
+    def clear_points(self) -> None:
+        """Remove every rate-distortion point."""
+        self._points.clear()
+        self._redraw_points()
+
+    # ------------------------------------------------------------------ internals
+    def _refresh(self) -> None:
+        model = self._model
+        self._figures = None
+        self._now.setData([], [])
+        if model is None or self._images is None or self._examples is None:
+            self._update_texts()
+            return
+        if model.input_dim != self._images.shape[1]:
+            self._recon_strip.clear()
+            self._gen_strip.clear()
+            self._update_texts(
+                f"This model expects {model.input_dim} pixels per image; "
+                f"the data has {self._images.shape[1]}."
+            )
+            return
+        recon = np.asarray(model.reconstruct(self._examples), dtype=np.float32)
+        both = np.concatenate([self._examples, recon], axis=0)
+        self._recon_strip.show(both, self._image_shape)
+        rng = np.random.default_rng(self._generation_seed)
+        _, generated = model.sample(self._examples.shape[0], temperature=1.0, rng=rng)
+        self._gen_strip.show(np.asarray(generated, dtype=np.float32), self._image_shape)
+        self._figures = model.evaluate(self._images, beta=self._beta)
+        if self._is_vae(model):
+            self._now.setData([self._figures.kl], [self._figures.recon])
+        self._update_texts()
+
+    @staticmethod
+    def _is_vae(model: Any) -> bool:
+        return str(getattr(model, "kind", "vae")) == "vae"
+
+    def _update_texts(self, message: str | None = None) -> None:
+        self._heading.setText(f"β = {self._beta:.3g}")
+        f = self._figures
+        if message is not None:
+            text = message
+        elif f is None:
+            text = "Figures appear once a model is trained."
+        elif self._is_vae(self._model):
+            text = (
+                f"Recon: {f.recon:.2f}    KL: {f.kl:.2f}    Total: {f.total:.2f}"
+                f"    (β = {self._beta:.3g}, per sample)"
+            )
+        else:
+            text = (
+                f"Recon (MSE per pixel): {f.recon:.4f}    KL: none (plain autoencoder,"
+                " β has no effect)"
+            )
+        self._figures_label.setText(text)
+        self._record_button.setEnabled(f is not None and self._is_vae(self._model))
+
+    def _redraw_points(self) -> None:
+        for label in self._point_labels:
+            self._plot.removeItem(label)
+        self._point_labels.clear()
+        items = sorted(self._points.items())
+        kls = [kl for _, (_, kl) in items]
+        recons = [recon for _, (recon, _) in items]
+        self._scatter.setData(kls, recons)
+        self._curve.setData(kls, recons)
+        for beta, (recon, kl) in items:
+            label = pg.TextItem(f"β={beta:g}", color=(40, 40, 40), anchor=(0.5, 1.15))
+            label.setPos(kl, recon)
+            self._plot.addItem(label)
+            self._point_labels.append(label)
