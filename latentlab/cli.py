@@ -1,0 +1,204 @@
+"""Command line: ``latentlab`` opens the window; subcommands work without a display."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from . import __version__
+from .core import (
+    MODEL_KINDS,
+    Model,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    load_digits,
+    save_model,
+)
+from .core.pca import pca_reconstruction_mse
+
+_DEFAULTS = TrainConfig()
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not (np.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="latentlab",
+        description="Train autoencoders and VAEs on small images and watch them learn. "
+        "Without a subcommand, opens the LatentLab window.")
+    parser.add_argument("--version", action="version", version=f"LatentLab {__version__}")
+    parser.add_argument("--smoke", action="store_true",
+                        help="self-check: open the window, train a few epochs, click the map, "
+                             "export a PNG to a temporary folder, close, exit 0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = sub.add_parser(
+        "train", help="train a model on the bundled digits without a display",
+        description="Train a model on the bundled 8x8 digits and report per-sample losses "
+                    "(BCE summed over pixels and KL summed over latent dims, averaged over "
+                    "samples, for a VAE; per-pixel MSE for an autoencoder).")
+    train.add_argument("--model", choices=MODEL_KINDS, default=_DEFAULTS.model,
+                       help="ae: autoencoder, vae: variational autoencoder, linear: linear "
+                            "autoencoder (compare with PCA) (default: %(default)s)")
+    train.add_argument("--beta", type=_non_negative_float, default=_DEFAULTS.beta,
+                       help="weight of the KL term (β-VAE) (default: %(default)s)")
+    train.add_argument("--warmup", type=_non_negative_int, default=_DEFAULTS.warmup_epochs,
+                       help="KL warm-up: epochs over which β ramps from 0 (default: %(default)s)")
+    train.add_argument("--latent-dim", type=_positive_int, default=_DEFAULTS.latent_dim,
+                       help="latent dimensions (default: %(default)s)")
+    train.add_argument("--hidden-dim", type=_positive_int, default=_DEFAULTS.hidden_dim,
+                       help="hidden layer width (default: %(default)s)")
+    train.add_argument("--epochs", type=_non_negative_int, default=_DEFAULTS.epochs,
+                       help="epochs (default: %(default)s)")
+    train.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS.batch_size,
+                       help="minibatch size (default: %(default)s)")
+    train.add_argument("--lr", type=_positive_float, default=_DEFAULTS.lr,
+                       help="learning rate (default: %(default)s)")
+    train.add_argument("--optimizer", choices=("adam", "sgd"), default=_DEFAULTS.optimizer,
+                       help="adam, or sgd with momentum 0.9 (default: %(default)s)")
+    train.add_argument("--clip-norm", type=_positive_float, default=None,
+                       help="clip the gradient's global L2 norm to this value")
+    train.add_argument("--seed", type=int, default=_DEFAULTS.seed,
+                       help="random seed; the same seed gives identical weights "
+                            "(default: %(default)s)")
+    train.add_argument("--out", metavar="FILE",
+                       help="save the trained model to FILE (.npz with JSON metadata)")
+    train.add_argument("--json", action="store_true",
+                       help="print one JSON object with the final figures as the last line")
+    return parser
+
+
+class _ProgressBar:
+    """A one-line text progress bar, drawn only when the stream is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.stream = total, stream
+        self.enabled = stream.isatty() and total > 0
+        self.started = time.perf_counter()
+
+    def update(self, epoch: int, total_loss: float) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * epoch / self.total)
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / epoch * (self.total - epoch) if epoch else 0.0
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {epoch}/{self.total} "
+            f"loss {total_loss:.4f}  ETA {eta:4.1f}s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict[str, Any]:
+    """Per-sample losses of the trained model on the whole data set: with z = mu and,
+    for a VAE, averaged over 10 draws of z ~ q(z|x) (seeded from the config)."""
+    at_mean = model.evaluate(images, beta=config.beta)
+    figures: dict[str, Any] = {"recon": at_mean.recon, "kl": at_mean.kl,
+                               "total": at_mean.total, "mse": at_mean.mse}
+    if model.is_variational:
+        rng = np.random.default_rng([config.seed, 1])
+        draws = [model.evaluate(images, beta=config.beta, sampled=True, rng=rng)
+                 for _ in range(10)]
+        figures["recon_sampled"] = float(np.mean([d.recon for d in draws]))
+        figures["total_sampled"] = float(np.mean([d.total for d in draws]))
+    if model.kind == "linear":
+        figures["pca_mse"] = pca_reconstruction_mse(images, model.latent_dim)
+    return figures
+
+
+def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    config = TrainConfig(
+        model=args.model, latent_dim=args.latent_dim, hidden_dim=args.hidden_dim,
+        beta=args.beta, warmup_epochs=args.warmup, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+        clip_norm=args.clip_norm, seed=args.seed)
+    data = load_digits()
+    trainer = Trainer(config, data.images)
+    progress = _ProgressBar(config.epochs, stderr)
+    started = time.perf_counter()
+    diverged = None
+    try:
+        for report in trainer.train():
+            progress.update(report.epoch, report.total)
+    except TrainingDiverged as exc:
+        diverged = str(exc)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - started
+
+    result: dict[str, Any] = {"model": config.model, "epochs": trainer.epoch,
+                              "seconds": round(seconds, 4), "beta": config.beta,
+                              "latent_dim": config.latent_dim, "seed": config.seed}
+    if diverged is None:
+        result.update(final_figures(trainer.model, config, data.images))
+        if trainer.history:
+            result["train_total"] = trainer.history[-1].total
+    else:
+        result["diverged"] = diverged
+    if args.out:
+        try:
+            result["out"] = str(save_model(args.out, trainer.model, config, trainer.history))
+        except OSError as exc:
+            stderr.write(f"latentlab: cannot save the model to {args.out}: {exc}\n")
+            return 1
+
+    if diverged is not None:
+        stderr.write(f"latentlab: {diverged}\n")
+    if args.json:
+        stdout.write(json.dumps(result) + "\n")
+    else:
+        lines = [f"{config.model}: {trainer.epoch} epochs in {seconds:.2f} s"]
+        for key in ("recon", "kl", "total", "total_sampled", "mse", "pca_mse"):
+            if key in result:
+                lines.append(f"  {key:14s} {result[key]:.4f}")
+        if "out" in result:
+            lines.append(f"  saved to {result['out']}")
+        stdout.write("\n".join(lines) + "\n")
+    return 1 if diverged is not None else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "train":
+        return run_train(args, sys.stdout, sys.stderr)
+    from .gui.app import run  # Qt is imported only when the window is wanted
+
+    return run(sys.argv[:1], smoke=args.smoke)

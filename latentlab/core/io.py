@@ -1,0 +1,113 @@
+"""Model files: one ``.npz`` holding the flat weights and a JSON metadata string.
+
+Loading never unpickles (``allow_pickle=False``); saving writes a temporary file beside
+the target and ``os.replace``s it, so a crash mid-save leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from .models import Model, ModelConfig, build_model
+from .trainer import EpochReport, TrainConfig
+
+FORMAT_NAME = "latentlab-model"
+FORMAT_VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, corrupt, truncated, hostile or does not match."""
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    model: Model
+    config: TrainConfig
+    history: list[EpochReport]
+
+
+def save_model(path: str | os.PathLike, model: Model, config: TrainConfig,
+               history: list[EpochReport] | tuple[EpochReport, ...] = ()) -> Path:
+    """Write ``model`` with its training config and history to ``path`` atomically."""
+    path = Path(path)
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "latentlab_version": __version__,
+        "model": asdict(model.config),
+        "train": config.to_dict(),
+        "history": [r.to_dict() for r in history],
+        "n_weights": int(model.weights.size),
+    }
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, weights=model.weights, metadata=np.array(json.dumps(metadata)))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model(path: str | os.PathLike) -> SavedModel:
+    """Read a file written by :func:`save_model`; raise :class:`ModelFileError` with a
+    clear message for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = set(archive.files)
+            missing = {"weights", "metadata"} - names
+            if missing:
+                raise ModelFileError(
+                    f"{path}: not a LatentLab model (missing {', '.join(sorted(missing))})")
+            weights = archive["weights"]
+            metadata_text = archive["metadata"]
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+        raise ModelFileError(f"{path}: corrupt or truncated model file ({exc})") from exc
+    except ValueError as exc:  # e.g. object arrays, which would need pickle
+        raise ModelFileError(f"{path}: refused to load ({exc})") from exc
+
+    if metadata_text.dtype.kind != "U" or metadata_text.shape != ():
+        raise ModelFileError(f"{path}: metadata is not a JSON string")
+    try:
+        metadata = json.loads(str(metadata_text))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}: metadata is not valid JSON ({exc})") from exc
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path}: not a LatentLab model file")
+    version = metadata.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: written in model format {version!r}; this LatentLab reads up to "
+            f"{FORMAT_VERSION} — update LatentLab to open it")
+    try:
+        model_config = ModelConfig(**metadata["model"])
+        train_config = TrainConfig.from_dict(metadata["train"])
+        history = [EpochReport(**entry) for entry in metadata.get("history", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: invalid model settings ({exc})") from exc
+
+    model = build_model(model_config, seed=None)
+    if weights.dtype.kind != "f" or weights.ndim != 1 or weights.size != model.weights.size:
+        raise ModelFileError(
+            f"{path}: weights do not match the architecture (expected {model.weights.size} "
+            f"floats, found {weights.dtype} array of shape {weights.shape})")
+    if not np.isfinite(weights).all():
+        raise ModelFileError(f"{path}: weights contain NaN or Inf")
+    model.load_weights(weights)
+    return SavedModel(model=model, config=train_config, history=history)

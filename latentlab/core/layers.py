@@ -1,0 +1,201 @@
+"""Layers with explicit ``forward``/``backward`` passes.
+
+Every layer works on a minibatch of B rows. ``forward`` caches what ``backward`` needs
+and writes into buffers the layer owns and reuses from batch to batch, so the training
+hot path allocates almost nothing; ``apply`` is the pure inference path (fresh arrays,
+plain inputs), safe on a copied model in another thread.
+
+Training activations that feed a :class:`Dense` layer are *homogeneous*: they carry a
+trailing column of ones, ``x_h = [x | 1]`` of shape ``(B, n + 1)``, and the bias is the
+last row of the layer's weight matrix. One matrix product then gives ``x @ W + b``
+forward and both ``dL/dW`` and ``dL/db`` backward — for tiny matrices the number of
+NumPy calls, not the arithmetic, is what costs time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import ParameterStore
+
+
+class Workspace:
+    """Reusable scratch buffers keyed by purpose; re-allocated only when the shape changes
+    (e.g. for the smaller last batch of an epoch)."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def _buffer(self, key: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = np.empty(shape, dtype=dtype)
+            self._buffers[key] = buf
+        return buf
+
+    def _homogeneous_buffer(self, key: str, rows: int, cols: int, dtype: np.dtype) -> np.ndarray:
+        """A ``(rows, cols + 1)`` buffer whose last column is ones (set on allocation)."""
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != (rows, cols + 1) or buf.dtype != dtype:
+            buf = np.empty((rows, cols + 1), dtype=dtype)
+            buf[:, -1] = 1.0
+            self._buffers[key] = buf
+        return buf
+
+
+def homogeneous(x: np.ndarray) -> np.ndarray:
+    """``[x | 1]``: append a column of ones, ``(N, n)`` → ``(N, n + 1)``."""
+    out = np.empty((x.shape[0], x.shape[1] + 1), dtype=x.dtype)
+    out[:, :-1] = x
+    out[:, -1] = 1.0
+    return out
+
+
+class Layer(Workspace):
+    """Base class of every layer: ``apply`` (pure), ``forward`` and ``backward``."""
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Dense(Layer):
+    """Affine map ``y = x @ W + b``; ``W: (n_in, n_out)`` and ``b: (n_out,)`` are views
+    of one parameter ``Wb: (n_in + 1, n_out)`` whose last row is ``b``.
+
+    ``forward(x_h)`` takes a homogeneous input ``(B, n_in + 1)`` and returns ``(B, n_out)``.
+    ``backward(dy)`` writes ``dL/dWb = x_h.T @ dy`` (its last row is ``dL/db``) into the
+    store's gradient buffer and returns ``dL/dx = dy @ W.T`` of shape ``(B, n_in)``.
+    """
+
+    def __init__(self, store: ParameterStore, name: str, n_in: int, n_out: int) -> None:
+        super().__init__()
+        self.name, self.n_in, self.n_out = name, n_in, n_out
+        store.declare(name, (n_in + 1, n_out))
+        self._x_h: np.ndarray | None = None
+
+    def bind(self, store: ParameterStore) -> None:
+        """Take views of the parameters and gradients once the store is allocated."""
+        self.Wb = store.value_views[self.name]
+        self.dWb = store.grad_views[self.name]
+        self.W, self.b = self.Wb[:-1], self.Wb[-1]
+
+    def init_he(self, rng: np.random.Generator, gain: float = 2.0) -> None:
+        """He initialisation ``W ~ N(0, gain / n_in)``, ``b = 0`` (in place)."""
+        self.W[...] = rng.standard_normal(self.W.shape) * np.sqrt(gain / self.n_in)
+        self.b[...] = 0.0
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.W + self.b
+
+    def forward(self, x_h: np.ndarray) -> np.ndarray:
+        self._x_h = x_h
+        y = self._buffer("y", (x_h.shape[0], self.n_out), self.Wb.dtype)
+        np.matmul(x_h, self.Wb, out=y)
+        return y
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
+        assert self._x_h is not None, "backward() before forward()"
+        np.matmul(self._x_h.T, dy, out=self.dWb)
+        if not need_dx:
+            return dy
+        dx = self._buffer("dx", (dy.shape[0], self.n_in), dy.dtype)
+        np.matmul(dy, self.W.T, out=dx)
+        return dx
+
+
+class ReLU(Layer):
+    """``h = max(y, 0)``, returned homogeneous ``(B, n + 1)`` for the next Dense layer;
+    ``backward(dh: (B, n))`` returns ``dh * [h > 0]`` (computed in place on ``dh``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._h: np.ndarray | None = None
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        h_h = self._homogeneous_buffer("h", x.shape[0], x.shape[1], x.dtype)
+        self._h = h_h[:, :-1]
+        np.maximum(x, 0, out=self._h)
+        return h_h
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
+        assert self._h is not None, "backward() before forward()"
+        dy *= self._h > 0
+        return dy
+
+
+def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Logistic function as ``0.5 * tanh(x / 2) + 0.5``: no overflow for any finite x."""
+    out = np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+class Sigmoid(Layer):
+    """``y = 1 / (1 + exp(-x))``; ``dL/dx = dL/dy * y * (1 - y)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._y: np.ndarray | None = None
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return sigmoid(x)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._y = sigmoid(x, out=self._buffer("y", x.shape, x.dtype))
+        return self._y
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
+        y = self._y
+        assert y is not None, "backward() before forward()"
+        dx = self._buffer("dx", dy.shape, dy.dtype)
+        np.subtract(1.0, y, out=dx)
+        dx *= y
+        dx *= dy
+        return dx
+
+
+class GaussianSample(Layer):
+    """Reparameterisation ``z = mu + exp(log_var / 2) * eps``.
+
+    ``forward_noise(stats, eps)``: ``stats: (B, 2K)`` holds ``[mu | log_var]`` (the fused
+    encoder heads); ``eps: (B, K)`` is standard normal noise passed in from outside, so a
+    step is deterministic given the noise. Returns homogeneous ``z_h: (B, K + 1)``.
+    ``backward(dz: (B, K))`` returns ``dL/dstats: (B, 2K)`` with ``dL/dmu = dz`` and
+    ``dL/dlog_var = dz * eps * sigma / 2``.
+    """
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self._sigma_eps: np.ndarray | None = None
+
+    def forward_noise(self, stats: np.ndarray, eps: np.ndarray) -> np.ndarray:
+        k = self.latent_dim
+        sigma_eps = self._buffer("sigma_eps", eps.shape, stats.dtype)
+        np.multiply(stats[:, k:], 0.5, out=sigma_eps)
+        np.exp(sigma_eps, out=sigma_eps)
+        sigma_eps *= eps
+        self._sigma_eps = sigma_eps
+        z_h = self._homogeneous_buffer("z", eps.shape[0], k, stats.dtype)
+        np.add(stats[:, :k], sigma_eps, out=z_h[:, :k])
+        return z_h
+
+    def backward(self, dz: np.ndarray, need_dx: bool = True) -> np.ndarray:
+        assert self._sigma_eps is not None, "backward() before forward_noise()"
+        k = self.latent_dim
+        dstats = self._buffer("dstats", (dz.shape[0], 2 * k), dz.dtype)
+        dstats[:, :k] = dz
+        np.multiply(dz, self._sigma_eps, out=dstats[:, k:])
+        dstats[:, k:] *= 0.5
+        return dstats

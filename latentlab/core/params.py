@@ -1,0 +1,49 @@
+"""One flat buffer for every parameter and one for every gradient.
+
+Layers receive *views* into these buffers, so an optimiser updates the whole model
+with a handful of vectorised calls on two 1-D arrays instead of one call per layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ParameterStore:
+    """Flat parameter and gradient storage, carved into named views.
+
+    Build it in two phases: :meth:`declare` every parameter shape, then :meth:`finalize`
+    allocates ``values`` and ``grads`` (both shape ``(size,)``) and returns the views.
+    """
+
+    def __init__(self, dtype: np.dtype | type = np.float32) -> None:
+        self.dtype = np.dtype(dtype)
+        self._shapes: dict[str, tuple[int, ...]] = {}
+        self.values = np.zeros(0, dtype=self.dtype)
+        self.grads = np.zeros(0, dtype=self.dtype)
+        self.value_views: dict[str, np.ndarray] = {}
+        self.grad_views: dict[str, np.ndarray] = {}
+
+    def declare(self, name: str, shape: tuple[int, ...]) -> None:
+        if name in self._shapes:
+            raise ValueError(f"parameter {name!r} declared twice")
+        self._shapes[name] = shape
+
+    def finalize(self) -> None:
+        size = sum(int(np.prod(s)) for s in self._shapes.values())
+        self.values = np.zeros(size, dtype=self.dtype)
+        self.grads = np.zeros(size, dtype=self.dtype)
+        offset = 0
+        for name, shape in self._shapes.items():
+            n = int(np.prod(shape))
+            self.value_views[name] = self.values[offset : offset + n].reshape(shape)
+            self.grad_views[name] = self.grads[offset : offset + n].reshape(shape)
+            offset += n
+
+    @property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        return dict(self._shapes)
+
+    @property
+    def size(self) -> int:
+        return int(self.values.size)
