@@ -184,12 +184,13 @@ class TradeoffPanel(QWidget):
         chart.setBackground("w")
         chart.setMinimumHeight(160)
         plot = chart.getPlotItem()
-        plot.setTitle("Rate-distortion: one point per β trained", color="#333333", size="10pt")
+        plot.setTitle("Rate-distortion (one point per β)", color="#333333", size="10pt")
         plot.setLabel("bottom", "KL (rate), nats per sample")
         plot.setLabel("left", "Reconstruction (distortion)")
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setMenuEnabled(False)
-        plot.getViewBox().setDefaultPadding(0.15)  # room for the β labels at the edges
+        plot.setMouseEnabled(x=False, y=False)  # the range follows the points (_fit_chart)
+        plot.hideButtons()
         chart.setToolTip(
             "Each filled point is a β you trained: KL (rate, how much the code says about\n"
             "the image) against reconstruction error (distortion). Low β: high rate, low\n"
@@ -337,6 +338,7 @@ class TradeoffPanel(QWidget):
         self._figures = model.evaluate(self._images, beta=self._beta)
         if self._is_vae(model):
             self._now.setData([self._figures.kl], [self._figures.recon])
+        self._fit_chart()
         self._update_texts()
 
     @staticmethod
@@ -377,3 +379,30 @@ class TradeoffPanel(QWidget):
             label.setPos(kl, recon)
             self._plot.addItem(label)
             self._point_labels.append(label)
+        self._fit_chart()
+
+    def _fit_chart(self) -> None:
+        """Frame the recorded points and the live marker, KL from 0, with room for labels.
+
+        Autorange would zoom into a single point until the tick labels are 15 digits long,
+        so the range is set here with a minimum span."""
+        xs = [kl for recon, kl in self._points.values()]
+        ys = [recon for recon, kl in self._points.values()]
+        now_x, now_y = self._now.getData()
+        xs += [float(v) for v in now_x]
+        ys += [float(v) for v in now_y]
+        if not xs:
+            self._plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
+            return
+        x_hi = max(max(xs), 1.0)
+        y_lo, y_hi = min(ys), max(ys)
+        min_span = max(1.0, 0.05 * max(abs(y_lo), abs(y_hi)))
+        if y_hi - y_lo < min_span:
+            mid = 0.5 * (y_lo + y_hi)
+            y_lo, y_hi = mid - 0.5 * min_span, mid + 0.5 * min_span
+        y_pad = 0.12 * (y_hi - y_lo)
+        self._plot.setRange(
+            xRange=(-0.08 * x_hi, 1.12 * x_hi),
+            yRange=(y_lo - y_pad, y_hi + 2 * y_pad),  # extra room above for the β labels
+            padding=0.0,
+        )

@@ -23,7 +23,9 @@ from latentlab.gui.gallery import GalleryPanel, mosaic
 def trainer() -> Trainer:
     """A 2-D VAE trained for a few epochs on the bundled digits (kept training by some tests)."""
     ds = load_digits()
-    t = Trainer(TrainConfig(model="vae", latent_dim=2, epochs=8, seed=0), ds.images)
+    t = Trainer(
+        TrainConfig(model="vae", latent_dim=2, warmup_epochs=0, epochs=8, seed=0), ds.images
+    )
     reports = list(t.train())
     assert len(reports) == 8
     return t

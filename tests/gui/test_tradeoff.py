@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractButton, QWidget
 from latentlab.core import Dataset, EpochReport, Model, TrainConfig, Trainer, load_digits
 from latentlab.gui.tradeoff import TradeoffPanel, pick_examples
 
-CONFIG = TrainConfig(model="vae", latent_dim=2, epochs=6, seed=0)
+CONFIG = TrainConfig(model="vae", latent_dim=2, warmup_epochs=0, epochs=6, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +159,17 @@ def test_every_control_has_a_tooltip(panel: TradeoffPanel) -> None:
     buttons = [w for w in panel.findChildren(QWidget) if isinstance(w, QAbstractButton)]
     assert len(buttons) == 3
     assert all(b.toolTip() for b in buttons)
+
+
+def test_chart_frames_a_single_point_sensibly(panel: TradeoffPanel, trained) -> None:
+    model, report = trained
+    panel.show_model(model, report)
+    panel.record_current()  # the point sits exactly under the live marker
+    (x_lo, x_hi), (y_lo, y_hi) = panel._plot.getViewBox().viewRange()
+    figures = panel.figures
+    assert x_lo < 0.0 < figures.kl < x_hi  # KL axis starts at (just below) zero
+    assert y_lo < figures.recon < y_hi
+    assert y_hi - y_lo >= 1.0  # not zoomed into float noise (15-digit tick labels)
+    panel.record_point(4.0, figures.recon + 10.0, 0.2)
+    (_, _), (y_lo, y_hi) = panel._plot.getViewBox().viewRange()
+    assert y_lo < figures.recon and figures.recon + 10.0 < y_hi
