@@ -21,6 +21,7 @@ from .trainer import EpochReport, TrainConfig
 
 FORMAT_NAME = "latentlab-model"
 FORMAT_VERSION = 1
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 class ModelFileError(ValueError):
@@ -67,14 +68,19 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = set(archive.files)
-            missing = {"weights", "metadata"} - names
-            if missing:
-                raise ModelFileError(
-                    f"{path}: not a LatentLab model (missing {', '.join(sorted(missing))})")
-            weights = archive["weights"]
-            metadata_text = archive["metadata"]
+        # Open the file ourselves so it is closed even when NumPy fails half way.
+        with open(path, "rb") as handle:
+            if handle.read(4) != _ZIP_MAGIC:
+                raise ModelFileError(f"{path}: corrupt or truncated model file "
+                                     "(not an .npz archive)")
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as archive:
+                missing = {"weights", "metadata"} - set(archive.files)
+                if missing:
+                    raise ModelFileError(f"{path}: not a LatentLab model "
+                                         f"(missing {', '.join(sorted(missing))})")
+                weights = archive["weights"]
+                metadata_text = archive["metadata"]
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:

@@ -1,0 +1,135 @@
+"""Model files: round trip, atomic saves, and clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentlab.core import (
+    ModelFileError,
+    TrainConfig,
+    Trainer,
+    load_digits,
+    load_model,
+    save_model,
+)
+
+
+@pytest.fixture(scope="module")
+def trained() -> Trainer:
+    trainer = Trainer(TrainConfig(epochs=2, beta=0.5, latent_dim=3), load_digits().images)
+    list(trainer.train())
+    return trainer
+
+
+def test_round_trip(trained: Trainer, tmp_path: Path) -> None:
+    path = save_model(tmp_path / "m.npz", trained.model, trained.config, trained.history)
+    saved = load_model(path)
+    np.testing.assert_array_equal(saved.model.weights, trained.model.weights)
+    assert saved.model.config == trained.model.config
+    assert saved.config == trained.config
+    assert saved.history == trained.history
+    x = load_digits().images[:10]
+    np.testing.assert_array_equal(saved.model.encode(x)[0], trained.model.encode(x)[0])
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(
+        trained: Trainer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = save_model(tmp_path / "m.npz", trained.model, trained.config, trained.history)
+    good = path.read_bytes()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(path, trained.model, trained.config)
+    assert path.read_bytes() == good
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]  # no temporary file left behind
+
+
+def _write_npz(path: Path, **arrays: np.ndarray) -> Path:
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+    return path
+
+
+def _metadata(trained: Trainer, **changes: object) -> np.ndarray:
+    meta = {"format": "latentlab-model", "format_version": 1,
+            "model": {"kind": "vae", "input_dim": 64, "hidden_dim": 32, "latent_dim": 3,
+                      "dtype": "float32"},
+            "train": trained.config.to_dict(), "history": []}
+    meta.update(changes)
+    return np.array(json.dumps(meta))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "nope.npz")
+
+
+def test_garbage_file(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.npz"
+    path.write_bytes(os.urandom(2000))
+    with pytest.raises(ModelFileError, match="corrupt or truncated"):
+        load_model(path)
+
+
+def test_truncated_file(trained: Trainer, tmp_path: Path) -> None:
+    path = save_model(tmp_path / "m.npz", trained.model, trained.config, trained.history)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="corrupt or truncated"):
+        load_model(path)
+
+
+def test_pickled_object_arrays_are_refused(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "evil.npz", weights=np.array([{"x": 1}], dtype=object),
+                      metadata=np.array("{}"))
+    with pytest.raises(ModelFileError, match="refused"):
+        load_model(path)
+
+
+def test_wrong_kind_of_npz(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "other.npz", images=np.zeros((2, 2)))
+    with pytest.raises(ModelFileError, match="missing metadata, weights"):
+        load_model(path)
+
+
+def test_not_json_metadata(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "m.npz", weights=np.zeros(3), metadata=np.array("{oops"))
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load_model(path)
+
+
+def test_newer_format_version(trained: Trainer, tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "m.npz", weights=trained.model.weights,
+                      metadata=_metadata(trained, format_version=99))
+    with pytest.raises(ModelFileError, match="update LatentLab"):
+        load_model(path)
+
+
+def test_weights_that_do_not_match_the_architecture(trained: Trainer, tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "m.npz", weights=np.zeros(10, np.float32),
+                      metadata=_metadata(trained))
+    with pytest.raises(ModelFileError, match="do not match"):
+        load_model(path)
+
+
+def test_non_finite_weights(trained: Trainer, tmp_path: Path) -> None:
+    weights = trained.model.weights.copy()
+    weights[5] = np.nan
+    path = _write_npz(tmp_path / "m.npz", weights=weights, metadata=_metadata(trained))
+    with pytest.raises(ModelFileError, match="NaN"):
+        load_model(path)
+
+
+def test_invalid_settings(trained: Trainer, tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "m.npz", weights=trained.model.weights,
+                      metadata=_metadata(trained, model={"kind": "gan"}))
+    with pytest.raises(ModelFileError, match="invalid model settings"):
+        load_model(path)
