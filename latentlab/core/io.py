@@ -51,9 +51,14 @@ def save_model(path: str | os.PathLike, model: Model, config: TrainConfig,
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, weights=model.weights, metadata=np.array(json.dumps(metadata)))
+            np.savez_compressed(handle, weights=model.weights,
+                                metadata=np.array(json.dumps(metadata)))
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates the file 0600; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -35,6 +35,9 @@ def test_round_trip(trained: Trainer, tmp_path: Path) -> None:
     assert saved.history == trained.history
     x = load_digits().images[:10]
     np.testing.assert_array_equal(saved.model.encode(x)[0], trained.model.encode(x)[0])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
 
 
 def test_save_is_atomic_and_keeps_the_old_file_on_failure(
@@ -45,7 +48,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(
     def crash(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np, "savez_compressed", crash)
     with pytest.raises(OSError, match="disk full"):
         save_model(path, trained.model, trained.config)
     assert path.read_bytes() == good
