@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
@@ -195,10 +197,28 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return 1 if diverged is not None else 0
 
 
+DEMO_DIR = Path("latentlab-demo")
+
+
+def has_display() -> bool:
+    """Whether Qt can open a window: always off Linux; on Linux an X11 or Wayland display,
+    or a platform chosen explicitly with QT_QPA_PLATFORM (e.g. offscreen)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return run_train(args, sys.stdout, sys.stderr)
+    export_dir = None
+    if not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        if not args.smoke:
+            export_dir = DEMO_DIR
+            print("No display found: running LatentLab's headless demo instead of the window "
+                  f"(it trains, clicks the map and exports PNGs to {DEMO_DIR}/).", flush=True)
     from .gui.app import run  # Qt is imported only when the window is wanted
 
-    return run(sys.argv[:1], smoke=args.smoke)
+    return run([], smoke=args.smoke or export_dir is not None, export_dir=export_dir)
