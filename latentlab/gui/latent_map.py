@@ -1,0 +1,570 @@
+"""The latent map: a pyqtgraph scatter of the encoded data, one map per model slot.
+
+Two maps live in one ``GraphicsLayoutWidget`` — the VAE's (μ of q(z|x)) and the
+autoencoder's — shown one at a time or side by side. A left click *anywhere* in a map is
+turned into data coordinates with ``ViewBox.mapSceneToView`` and emitted as
+``pointClicked(x, y)``; the window then decodes that point in every visible map. Hovering a
+point shows the original image and its label. Labels only colour the points; they are never
+used for training.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QGraphicsEllipseItem,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from latentlab.core import Model
+
+#: Matplotlib's "tab10": ten colours that stay distinguishable for most colour-vision types.
+LABEL_COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+SLOT_TITLES = {"vae": "VAE", "ae": "Autoencoder"}
+MODES = ("vae", "ae", "both")
+HOVER_RADIUS_PX = 8.0
+
+
+def gray_pixmap(image: np.ndarray, shape: tuple[int, int], scale: int) -> QPixmap:
+    """An (H*W,) image in [0, 1] as a nearest-neighbour-scaled greyscale pixmap."""
+    h, w = shape
+    data = np.ascontiguousarray(np.clip(image.reshape(h, w), 0, 1) * 255, dtype=np.uint8)
+    qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(qimage).scaled(
+        w * scale, h * scale, Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.FastTransformation)
+
+
+class PointCloudItem(pg.GraphicsObject):
+    """Many fixed-size round dots in a few colours, drawn as pixmap fragments.
+
+    A ``ScatterPlotItem`` per label costs ~2 ms per ``setData`` (it rebuilds per-spot
+    records) and antialiased ``drawPoints`` ~9 ms per paint on a slow laptop. This item
+    pre-renders one dot per colour into a small atlas and blits every point with a single
+    ``QPainter.drawPixmapFragments`` call, filled straight from NumPy — the technique
+    pyqtgraph's scatter uses, without its per-spot bookkeeping. Dots keep a constant
+    on-screen size, like ``pxMode=True``. Image export draws real circles instead.
+    """
+
+    def __init__(self, colours: list[QColor], groups: np.ndarray | None,
+                 size: float = 5.0) -> None:
+        super().__init__()
+        self._colours = colours
+        self._size = size
+        self._groups = groups  # (N,) colour index per point, or None for colour 0
+        self._cell = math.ceil(size) + 2
+        self._atlas: QPixmap | None = None
+        self._atlas_dpr = 0.0
+        self._xy = np.zeros((0, 2))
+        self._bounds = np.zeros((2, 2))  # [[xmin, xmax], [ymin, ymax]]
+        self._frags = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
+        self._export: dict | None = None
+
+    def _render_atlas(self, dpr: float) -> QPixmap:
+        cell = self._cell
+        pix = QPixmap(round(cell * len(self._colours) * dpr), round(cell * dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pix)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        r = self._size / 2
+        for i, colour in enumerate(self._colours):
+            painter.setBrush(colour)
+            painter.drawEllipse(QPointF(i * cell + cell / 2, cell / 2), r, r)
+        painter.end()
+        return pix
+
+    def set_points(self, xy: np.ndarray) -> None:
+        """``xy: (N, 2)`` data coordinates (non-finite rows are not drawn)."""
+        self.prepareGeometryChange()
+        xy = np.asarray(xy, dtype=np.float64)
+        self._xy = xy
+        finite = np.isfinite(xy).all(axis=1)
+        self._finite = finite
+        if finite.any():
+            pts = xy[finite]
+            self._bounds = np.array([[pts[:, 0].min(), pts[:, 0].max()],
+                                     [pts[:, 1].min(), pts[:, 1].max()]])
+        self.update()
+
+    def bounds(self) -> np.ndarray | None:
+        return None if not len(self._xy) or not self._finite.any() else self._bounds
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        b = self.bounds()
+        return (None, None) if b is None else tuple(b[ax])
+
+    def pixelPadding(self) -> float:
+        return self._size
+
+    def setExportMode(self, export: bool, opts: dict | None = None) -> None:
+        self._export = dict(opts or {}) if export else None
+
+    def boundingRect(self) -> QRectF:
+        b = self.bounds()
+        if b is None:
+            return QRectF()
+        (x0, x1), (y0, y1) = b
+        px = self.pixelLength(pg.Point(1, 0)) or 0.0
+        py = self.pixelLength(pg.Point(0, 1)) or 0.0
+        pad_x, pad_y = px * self._size, py * self._size
+        return QRectF(x0 - pad_x, y0 - pad_y, (x1 - x0) + 2 * pad_x, (y1 - y0) + 2 * pad_y)
+
+    def paint(self, painter: QPainter, option=None, widget=None) -> None:
+        if self.bounds() is None:
+            return
+        keep = self._finite
+        pts = pg.functions.transformCoordinates(painter.transform(), self._xy[keep].T)
+        pts = pg.functions.clip_array(pts, -(2**30), 2**30)
+        groups = np.zeros(int(keep.sum()), dtype=int) if self._groups is None \
+            else self._groups[keep]
+        painter.resetTransform()
+        if self._export is not None:  # vector-quality circles at the export's resolution
+            scale = float(self._export.get("resolutionScale", 1.0))
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(Qt.PenStyle.NoPen)
+            r = self._size / 2 * scale
+            for i, colour in enumerate(self._colours):
+                painter.setBrush(colour)
+                for x, y in pts[:, groups == i].T:
+                    painter.drawEllipse(QPointF(x, y), r, r)
+            return
+        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+        if self._atlas is None or dpr != self._atlas_dpr:
+            self._atlas = self._render_atlas(dpr)
+            self._atlas_dpr = dpr
+        cell = self._cell * dpr
+        self._frags.resize(pts.shape[1])
+        frags = self._frags.ndarray()
+        frags[:, 0:2] = pts.T
+        frags[:, 2] = groups * cell
+        frags[:, 3] = 0.0
+        frags[:, 4] = cell
+        frags[:, 5] = cell
+        frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
+        painter.drawPixmapFragments(*self._frags.drawargs(), self._atlas)  # type: ignore[call-arg]
+
+
+class _MapPlot:
+    """One PlotItem: per-label scatters, a legend, a crosshair and the current model."""
+
+    def __init__(self, slot: str, labels: np.ndarray | None) -> None:
+        self.slot = slot
+        self.plot = pg.PlotItem()
+        self.plot.setObjectName(f"latentMap-{slot}")
+        self._title = f"{SLOT_TITLES[slot]} — training…"
+        self.plot.setTitle(self._title)
+        self.plot.setLabel("bottom", "z₁")
+        self.plot.setLabel("left", "z₂")
+        # No grid: an axis that draws grid lines repaints with every frame of the cloud.
+        # The VAE map gets the prior's 1σ/2σ/3σ circles instead, a more useful guide.
+        self.plot.setMenuEnabled(True)
+        self.plot.hideButtons()
+        self.vb: pg.ViewBox = self.plot.getViewBox()
+        self.vb.setAspectLocked(False)
+        self.legend = pg.LegendItem(offset=(-8, 8), colCount=5, labelTextSize="8pt",
+                                    horSpacing=8, brush=pg.mkBrush(255, 255, 255, 200),
+                                    pen=pg.mkPen(200, 200, 200), labelTextColor="#222")
+        self.legend.setParentItem(self.vb)
+        # Legend samples are stand-alone ScatterPlotItems (never added to the plot); the
+        # points themselves are one PointCloudItem with a colour per label.
+        if labels is None:
+            groups: list[tuple[np.ndarray | None, str, str]] = [(None, "data", "#4477aa")]
+        else:
+            groups = [
+                (np.flatnonzero(labels == c), str(int(c)), LABEL_COLOURS[i % len(LABEL_COLOURS)])
+                for i, c in enumerate(np.unique(labels))
+            ]
+        self._legend_samples = []
+        for _idx, name, colour in groups:
+            sample = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(colour), name=name)
+            self._legend_samples.append(sample)
+            self.legend.addItem(sample, name)
+        colour_of = None
+        if labels is not None:
+            colour_of = np.zeros(len(labels), dtype=int)
+            for i, (idx, _n, _c) in enumerate(groups):
+                colour_of[idx] = i
+        self.cloud = PointCloudItem([pg.mkColor(c) for _i, _n, c in groups], colour_of)
+        self.cloud.setZValue(1)
+        self.plot.addItem(self.cloud)
+        self.auto_fit = True
+        self.vb.disableAutoRange()
+        self.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        pen = pg.mkPen("#111", width=1.5, style=Qt.PenStyle.DashLine)
+        self.vline = pg.InfiniteLine(angle=90, pen=pen, movable=False)
+        self.hline = pg.InfiniteLine(angle=0, pen=pen, movable=False)
+        self.marker = pg.ScatterPlotItem(
+            size=14, symbol="o", pen=pg.mkPen("#111", width=2), brush=pg.mkBrush(255, 255, 255, 90))
+        for item in (self.vline, self.hline, self.marker):
+            item.setZValue(10)
+            item.setVisible(False)
+            self.plot.addItem(item, ignoreBounds=True)
+        self.prior_rings: list[QGraphicsEllipseItem] = []
+        if slot == "vae":
+            ring_pen = pg.mkPen(150, 150, 150, 140, width=1, style=Qt.PenStyle.DashLine)
+            ring_pen.setCosmetic(True)
+            for r in (1.0, 2.0, 3.0):
+                ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
+                ring.setPen(ring_pen)
+                ring.setZValue(0)
+                ring.setToolTip(f"{r:g}σ circle of the prior N(0, I)")
+                self.plot.addItem(ring, ignoreBounds=True)
+                self.prior_rings.append(ring)
+        self.model: Model | None = None
+        self.points = np.zeros((0, 2), dtype=np.float32)  # the shown 2-D coordinates
+        self.axes = (0, 1)
+        self._axis_names = (0, 1)
+
+    def set_model(self, model: Model, images: np.ndarray, axes: tuple[int, int]) -> None:
+        self.model = model
+        mu, _ = model.encode(images)
+        k = mu.shape[1]
+        ax, ay = (min(axes[0], k - 1), min(axes[1], k - 1))
+        self.axes = (ax, ay)
+        self.points = np.ascontiguousarray(mu[:, [ax, ay]])
+        self.cloud.set_points(self.points)
+        self.fit(force=False)
+        kind = "μ of q(z|x)" if model.kind == "vae" else "encoded z"
+        name = "Linear AE" if model.kind == "linear" else SLOT_TITLES[self.slot]
+        title = f"{name} latent space — {kind}"
+        if title != self._title:  # a title change re-lays-out the plot: only when needed
+            self._title = title
+            self.plot.setTitle(title)
+        if self._axis_names != (ax, ay):
+            self._axis_names = (ax, ay)
+            self.plot.setLabel("bottom", f"z{_sub(ax + 1)}")
+            self.plot.setLabel("left", f"z{_sub(ay + 1)}")
+
+    def clear(self) -> None:
+        """Forget the model (after Reset): an empty map until the next model arrives."""
+        self.model = None
+        self.points = np.zeros((0, 2), dtype=np.float32)
+        self.cloud.set_points(self.points)
+        name = SLOT_TITLES[self.slot]
+        self._title = f"{name} — not trained (press Start)"
+        self.plot.setTitle(self._title)
+
+    def set_current(self, xy: tuple[float, float] | None) -> None:
+        visible = xy is not None
+        for item in (self.vline, self.hline, self.marker):
+            item.setVisible(visible)
+        if xy is not None:
+            self.vline.setValue(xy[0])
+            self.hline.setValue(xy[1])
+            self.marker.setData([xy[0]], [xy[1]])
+
+    def _on_manual_range(self, *_args) -> None:
+        self.auto_fit = False  # the user panned or zoomed: stop following the data
+
+    def fit(self, force: bool) -> None:
+        """Keep every point in view without re-ranging on every frame.
+
+        The range only changes when points leave it or the cloud shrinks to under half of
+        it, so the axes (slow to re-tick) are not regenerated 30 times a second.
+        """
+        if force:
+            self.auto_fit = True
+        bounds = self.cloud.bounds()
+        if not self.auto_fit or bounds is None:
+            return
+        (x0, x1), (y0, y1) = bounds
+        span_x, span_y = max(x1 - x0, 1e-3), max(y1 - y0, 1e-3)
+        (cx0, cx1), (cy0, cy1) = self.vb.viewRange()
+        inside = cx0 <= x0 and x1 <= cx1 and cy0 <= y0 and y1 <= cy1
+        loose = span_x < 0.5 * (cx1 - cx0) or span_y < 0.5 * (cy1 - cy0)
+        if force or not inside or loose:
+            pad_x, pad_y = 0.12 * span_x, 0.12 * span_y
+            self.vb.setRange(xRange=(x0 - pad_x, x1 + pad_x), yRange=(y0 - pad_y, y1 + pad_y),
+                             padding=0)
+
+    def nearest(self, scene_pos: QPointF) -> int | None:
+        """Index of the data point within a few pixels of ``scene_pos``, if any."""
+        if len(self.points) == 0:
+            return None
+        p = self.vb.mapSceneToView(scene_pos)
+        px, py = self.vb.viewPixelSize()
+        if not (px > 0 and py > 0):
+            return None
+        dx = (self.points[:, 0] - p.x()) / px
+        dy = (self.points[:, 1] - p.y()) / py
+        d2 = dx * dx + dy * dy
+        i = int(np.argmin(d2))
+        return i if d2[i] <= HOVER_RADIUS_PX**2 else None
+
+
+def _sub(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+class LatentMapPanel(QWidget):
+    """The latent map dock's widget.
+
+    Signals: ``pointClicked(float, float)`` — a left click at these data coordinates on the
+    shown axes; ``modeChanged(str)`` — ``"vae"``, ``"ae"`` or ``"both"``;
+    ``axesChanged(int, int)``; ``exportRequested()`` — from a map's context menu;
+    ``mapUpdated(str)`` — a map was redrawn with a new model (for tests and benchmarks).
+    """
+
+    pointClicked = Signal(float, float)
+    modeChanged = Signal(str)
+    axesChanged = Signal(int, int)
+    exportRequested = Signal()
+    mapUpdated = Signal(str)
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None,
+                 image_shape: tuple[int, int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("latentMapPanel")
+        self._images = images
+        self._labels = labels
+        self._shape = image_shape
+        self._mode = "vae"
+        self._axes = (0, 1)
+        self._current: tuple[float, float] | None = None
+        self.updates = 0  # map redraws so far (benchmark)
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        self.view.setToolTip("")
+        self.view.ci.setContentsMargins(4, 4, 4, 4)
+        self.maps = {slot: _MapPlot(slot, labels) for slot in ("vae", "ae")}
+        for m in self.maps.values():
+            action = QAction("Export latent map…", m.vb.menu)
+            action.triggered.connect(self.exportRequested)
+            m.vb.menu.addSeparator()
+            m.vb.menu.addAction(action)
+        self.view.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.view.scene().sigMouseMoved.connect(self._on_scene_moved)
+
+        self._hover = QFrame(self.view)
+        self._hover.setObjectName("hoverCard")
+        self._hover.setStyleSheet(
+            "QFrame#hoverCard { background: rgba(255,255,255,240); border: 1px solid #999;"
+            " border-radius: 4px; } QLabel { color: #111; border: none; }")
+        self._hover.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._hover_image = QLabel()
+        self._hover_text = QLabel()
+        card = QHBoxLayout(self._hover)
+        card.setContentsMargins(6, 6, 8, 6)
+        card.setSpacing(8)
+        card.addWidget(self._hover_image)
+        card.addWidget(self._hover_text)
+        self._hover.hide()
+        self.hovered_index: int | None = None
+
+        # -- tool row ----------------------------------------------------------------------
+        self._mode_group = QButtonGroup(self)
+        self._mode_group.setExclusive(True)
+        row = QHBoxLayout()
+        row.setContentsMargins(6, 4, 6, 0)
+        row.addWidget(QLabel("Show:"))
+        tips = {
+            "vae": "Show the VAE's latent map (smooth: every point decodes to a digit-like image)",
+            "ae": "Show the plain autoencoder's map (gappy: empty regions decode to garbage)",
+            "both": "Show both maps side by side; a click decodes the same z in both",
+        }
+        for mode, text in zip(MODES, ("VAE", "Autoencoder", "Side by side"), strict=True):
+            button = QToolButton()
+            button.setText(text)
+            button.setCheckable(True)
+            button.setToolTip(tips[mode])
+            button.setObjectName(f"mapMode-{mode}")
+            button.setAutoRaise(False)
+            self._mode_group.addButton(button)
+            button.clicked.connect(lambda _=False, m=mode: self.set_mode(m))
+            row.addWidget(button)
+        row.addSpacing(12)
+        self._axis_label = QLabel("Axes:")
+        self._ax_x = QComboBox()
+        self._ax_y = QComboBox()
+        for combo, tip in ((self._ax_x, "Latent dimension on the horizontal axis"),
+                           (self._ax_y, "Latent dimension on the vertical axis")):
+            combo.setToolTip(tip + " (the other dimensions of a clicked z are 0)")
+            combo.currentIndexChanged.connect(self._on_axes_combo)
+        row.addWidget(self._axis_label)
+        row.addWidget(self._ax_x)
+        row.addWidget(self._ax_y)
+        row.addStretch(1)
+        fit = QToolButton()
+        fit.setText("Fit view")
+        fit.setToolTip("Zoom to show every point again (pan: drag, zoom: wheel)")
+        fit.clicked.connect(self.fit_view)
+        row.addWidget(fit)
+        self._hint = QLabel("Click anywhere to decode that z · hover a point to see its image · "
+                            "drag to pan, wheel to zoom, right-click for export")
+        self._hint.setStyleSheet("color: #555;")
+        self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        hint_row = QHBoxLayout()
+        hint_row.setContentsMargins(8, 0, 8, 4)
+        hint_row.addWidget(self._hint)
+        layout.addLayout(hint_row)
+        self._set_axis_choices(2)
+        self.set_mode("vae")
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @property
+    def axes(self) -> tuple[int, int]:
+        return self._axes
+
+    def visible_slots(self) -> list[str]:
+        return ["vae", "ae"] if self._mode == "both" else [self._mode]
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"map mode must be one of {MODES}")
+        for button in self._mode_group.buttons():
+            button.setChecked(button.objectName() == f"mapMode-{mode}")
+        changed = mode != self._mode
+        self._mode = mode
+        self.view.ci.clear()
+        for col, slot in enumerate(self.visible_slots()):
+            self.view.ci.addItem(self.maps[slot].plot, row=0, col=col)
+        self._hide_hover()
+        if changed:
+            self.modeChanged.emit(mode)
+
+    def set_model(self, slot: str, model: Model) -> None:
+        """Encode the data set with ``model`` and redraw ``slot``'s map."""
+        if model.latent_dim != self._ax_x.count():
+            self._set_axis_choices(model.latent_dim)
+        self.maps[slot].set_model(model, self._images, self._axes)
+
+        self.updates += 1
+        self.mapUpdated.emit(slot)
+
+    def set_current(self, xy: tuple[float, float] | None) -> None:
+        """Mark the current point (data coordinates on the shown axes) in every map."""
+        self._current = xy
+        for m in self.maps.values():
+            m.set_current(xy)
+
+    def fit_view(self) -> None:
+        for m in self.maps.values():
+            m.fit(force=True)
+
+    # -- export ---------------------------------------------------------------------------
+    def export_png(self, path: str, width: int, height: int) -> None:
+        """Write the visible map(s) as a ``width`` × ``height`` PNG (never opens a dialog)."""
+        if width < 1 or height < 1:
+            raise ValueError(f"export size must be positive, got {width}×{height}")
+        exporter = ImageExporter(self.view.ci)
+        params = exporter.parameters()
+        params["width"] = int(width)
+        # Setting the height re-derives the width from the aspect ratio unless that
+        # handler is blocked; the scene then renders centred in the requested canvas.
+        params.param("height").setValue(int(height), blockSignal=exporter.heightChanged)
+        params["background"] = pg.mkColor("w")
+        exporter.export(str(path))
+
+    def natural_export_height(self, width: int) -> int:
+        rect = self.view.ci.sceneBoundingRect()
+        if rect.width() <= 0:
+            return int(width * 0.75)
+        return max(1, round(width * rect.height() / rect.width()))
+
+    # -- events ---------------------------------------------------------------------------
+    def _map_at(self, scene_pos: QPointF) -> _MapPlot | None:
+        for slot in self.visible_slots():
+            m = self.maps[slot]
+            if m.vb.sceneBoundingRect().contains(scene_pos):
+                return m
+        return None
+
+    def _on_scene_clicked(self, event) -> None:  # pyqtgraph MouseClickEvent
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        m = self._map_at(event.scenePos())
+        if m is None:
+            return
+        event.accept()
+        p = m.vb.mapSceneToView(event.scenePos())
+        self.pointClicked.emit(float(p.x()), float(p.y()))
+
+    def _on_scene_moved(self, scene_pos: QPointF) -> None:
+        m = self._map_at(scene_pos)
+        index = None if m is None else m.nearest(scene_pos)
+        if m is None or index is None:
+            self._hide_hover()
+            return
+        self._show_hover(m, index, scene_pos)
+
+    def _show_hover(self, m: _MapPlot, index: int, scene_pos: QPointF) -> None:
+        self.hovered_index = index
+        x, y = m.points[index]
+        label = "" if self._labels is None else f"<b>label {int(self._labels[index])}</b><br>"
+        self._hover_text.setText(
+            f"{label}<span style='color:#555'>image #{index}<br>z = ({x:.2f}, {y:.2f})</span>")
+        self._hover_image.setPixmap(gray_pixmap(self._images[index], self._shape, 7))
+        self._hover.adjustSize()
+        self._place_hover(self.view.mapFromScene(scene_pos))
+        self._hover.show()
+        self._hover.raise_()
+
+    def _place_hover(self, view_pos: QPoint) -> None:
+        w, h = self._hover.width(), self._hover.height()
+        x = view_pos.x() + 16
+        y = view_pos.y() + 16
+        if x + w > self.view.width():
+            x = view_pos.x() - w - 16
+        if y + h > self.view.height():
+            y = view_pos.y() - h - 16
+        self._hover.move(max(0, x), max(0, y))
+
+    def _hide_hover(self) -> None:
+        self.hovered_index = None
+        self._hover.hide()
+
+    def _set_axis_choices(self, k: int) -> None:
+        for combo in (self._ax_x, self._ax_y):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems([f"z{_sub(i + 1)}" for i in range(k)])
+            combo.blockSignals(False)
+        ax, ay = self._axes
+        if ax >= k or ay >= k or ax == ay:
+            ax, ay = 0, min(1, k - 1)
+        self._axes = (ax, ay)
+        self._ax_x.setCurrentIndex(ax)
+        self._ax_y.setCurrentIndex(ay)
+        show = k > 2
+        for w in (self._axis_label, self._ax_x, self._ax_y):
+            w.setVisible(show)
+
+    def _on_axes_combo(self) -> None:
+        ax, ay = self._ax_x.currentIndex(), self._ax_y.currentIndex()
+        if ax < 0 or ay < 0 or (ax, ay) == self._axes:
+            return
+        self._axes = (ax, ay)
+        for m in self.maps.values():
+            if m.model is not None:
+                m.set_model(m.model, self._images, self._axes)
+        self.axesChanged.emit(ax, ay)

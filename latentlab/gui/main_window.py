@@ -1,0 +1,631 @@
+"""LatentLab's main window: dockable panels wired to one training controller.
+
+The window is the coordinator. Panels never talk to each other or to the trainer: they
+emit signals, the window decides, and it pushes model snapshots (independent copies made by
+the worker thread) into the panels on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
+
+import latentlab
+from latentlab.core import Dataset, EpochReport, load_digits
+
+from .blas import limit_blas_threads
+from .controller import Progress, TrainingController, TrainingState, slot_of
+from .decode_view import DecodeView
+from .gallery import GalleryPanel
+from .latent_map import SLOT_TITLES, LatentMapPanel
+from .tradeoff import TradeoffPanel
+from .training_panel import TrainingPanel
+
+ORGANIZATION = "LatentLab"
+APPLICATION = "LatentLab"
+SETTINGS_VERSION = 1
+DEFAULT_SIZE = (1440, 900)
+DOCKS = (
+    ("trainingDock", "Training", "Ctrl+1"),
+    ("latentMapDock", "Latent map", "Ctrl+2"),
+    ("decodeDock", "Decoded image", "Ctrl+3"),
+    ("galleryDock", "Gallery", "Ctrl+4"),
+    ("tradeoffDock", "β trade-off", "Ctrl+5"),
+)
+
+
+def default_settings() -> QSettings:
+    """The user's LatentLab settings (an INI file under the user's config folder).
+
+    Tests redirect it with ``QSettings.setPath(IniFormat, UserScope, tmp)`` or
+    ``XDG_CONFIG_HOME``.
+    """
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                     ORGANIZATION, APPLICATION)
+
+
+class ExportSizeDialog(QDialog):
+    """Ask for the PNG size of a latent-map export (height follows the map's aspect)."""
+
+    def __init__(self, width: int, aspect: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export latent map")
+        self._aspect = aspect
+        self.width_box = QSpinBox()
+        self.height_box = QSpinBox()
+        for box in (self.width_box, self.height_box):
+            box.setRange(16, 16384)
+            box.setSuffix(" px")
+        self.keep = QCheckBox("Keep the map's aspect ratio")
+        self.keep.setChecked(True)
+        self.width_box.setValue(width)
+        self.height_box.setValue(max(16, round(width * aspect)))
+        self.width_box.valueChanged.connect(self._on_width)
+        self.height_box.valueChanged.connect(self._on_height)
+        form = QFormLayout(self)
+        form.addRow("Width", self.width_box)
+        form.addRow("Height", self.height_box)
+        form.addRow(self.keep)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _on_width(self, w: int) -> None:
+        if self.keep.isChecked():
+            self.height_box.blockSignals(True)
+            self.height_box.setValue(max(16, round(w * self._aspect)))
+            self.height_box.blockSignals(False)
+
+    def _on_height(self, h: int) -> None:
+        if self.keep.isChecked():
+            self.width_box.blockSignals(True)
+            self.width_box.setValue(max(16, round(h / self._aspect)))
+            self.width_box.blockSignals(False)
+
+
+class MainWindow(QMainWindow):
+    """The LatentLab window. ``MainWindow()`` loads the bundled digits and starts training
+    a VAE (then an autoencoder) in the background at once.
+
+    Signals: ``firstTrainedFrame()`` — the VAE map shows a model that finished its start-up
+    training; ``decoded()`` — the decode view shows a new decoding.
+    """
+
+    firstTrainedFrame = Signal()
+    decoded = Signal()
+
+    def __init__(self, dataset: Dataset | None = None, *, settings: QSettings | None = None,
+                 autostart: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("latentLabMainWindow")
+        self.setWindowTitle("LatentLab — autoencoders and VAEs on 8×8 digits")
+        self.dataset = dataset if dataset is not None else load_digits()
+        self.settings = settings if settings is not None else default_settings()
+        ds = self.dataset
+        limit_blas_threads(1)  # tiny matrices: BLAS worker threads only steal the cores
+        self.controller = TrainingController(ds.images, self)
+
+        self.training_panel = TrainingPanel()
+        self.map_panel = LatentMapPanel(ds.images, ds.labels, ds.image_shape)
+        self.decode_view = DecodeView(ds.images, ds.labels, ds.image_shape)
+        self.gallery = GalleryPanel()
+        self.gallery.set_image_shape(ds.image_shape)
+        self.tradeoff = TradeoffPanel()
+        self.tradeoff.set_data(ds.images, ds.image_shape, ds.labels)
+
+        self._history: dict[str, list[EpochReport]] = {"vae": [], "ae": []}
+        self._current_xy: tuple[float, float] | None = (0.0, 0.0)
+        self._picked_z: tuple[str, np.ndarray] | None = None  # exact z from the gallery
+        self._startup_job: int | None = None
+        self._first_frame_sent = False
+        self._job_labels: dict[int, str] = {}
+        self._shutting_down = False
+
+        self._slow_slots: set[str] = set()
+        self._slow_progress: Progress | None = None
+        self._slow_timer = QTimer(self)
+        self._slow_timer.setSingleShot(True)
+        self._slow_timer.setInterval(120)
+        self._slow_timer.timeout.connect(self._flush_slow)
+
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_docks()
+        self._build_menus()
+        self._build_status_bar()
+        self._wire()
+        self.resize(*DEFAULT_SIZE)
+        self._default_state = self.saveState(SETTINGS_VERSION)
+        self._restore_settings()
+        self._sync_primary()
+        self._refresh_decodes()
+
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        if autostart:
+            QTimer.singleShot(0, self.start_initial_training)
+
+    # -- construction -------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        widgets = {
+            "trainingDock": self.training_panel,
+            "latentMapDock": self.map_panel,
+            "decodeDock": self.decode_view,
+            "galleryDock": self.gallery,
+            "tradeoffDock": self.tradeoff,
+        }
+        for name, title, _ in DOCKS:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widgets[name])
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            self.docks[name] = dock
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        d = self.docks
+        # No central widget: every panel is a dock. Columns: training | map | decode+gallery.
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["trainingDock"])
+        self.splitDockWidget(d["trainingDock"], d["latentMapDock"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["latentMapDock"], d["decodeDock"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["decodeDock"], d["galleryDock"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(d["galleryDock"], d["tradeoffDock"])
+        d["galleryDock"].raise_()
+        self.resizeDocks([d["trainingDock"], d["latentMapDock"], d["decodeDock"]],
+                         [380, 700, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["decodeDock"], d["galleryDock"]], [330, 520],
+                         Qt.Orientation.Vertical)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.export_map_action = QAction("Export latent &map…", self)
+        self.export_map_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_map_action.setToolTip("Save the latent map as a PNG at a size you choose")
+        self.export_map_action.triggered.connect(self.export_latent_map_dialog)
+        file_menu.addAction(self.export_map_action)
+        self.export_gallery_action = QAction("Export &gallery…", self)
+        self.export_gallery_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.export_gallery_action.triggered.connect(self.export_gallery_dialog)
+        file_menu.addAction(self.export_gallery_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
+
+        train_menu = bar.addMenu("&Training")
+        self.start_action = QAction("&Start / pause", self)
+        self.start_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        self.start_action.triggered.connect(self.toggle_training)
+        self.step_action = QAction("S&tep one epoch", self)
+        self.step_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.step_action.triggered.connect(self.step_training)
+        self.reset_action = QAction("&Reset model", self)
+        self.reset_action.triggered.connect(self.reset_training)
+        for action in (self.start_action, self.step_action, self.reset_action):
+            train_menu.addAction(action)
+
+        view_menu = bar.addMenu("&View")
+        for name, _title, shortcut in DOCKS:
+            action = self.docks[name].toggleViewAction()
+            action.setShortcut(QKeySequence(shortcut))
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        for mode, text in (("vae", "VAE map"), ("ae", "Autoencoder map"),
+                           ("both", "Both maps side by side")):
+            action = QAction(text, self)
+            action.triggered.connect(lambda _=False, m=mode: self.map_panel.set_mode(m))
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.reset_layout_action = QAction("Reset &layout", self)
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        view_menu.addAction(self.reset_layout_action)
+
+        help_menu = bar.addMenu("&Help")
+        about = QAction("&About LatentLab", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        self._state_label = QLabel("")
+        self._state_label.setStyleSheet("color: #555; padding-right: 8px;")
+        self.statusBar().addPermanentWidget(self._state_label)
+        self.statusBar().showMessage(
+            "Training a VAE on the 1,797 digits… click the map to decode any point", 8000)
+
+    def _wire(self) -> None:
+        c, tp, mp = self.controller, self.training_panel, self.map_panel
+        c.updated.connect(self._on_update)
+        c.stateChanged.connect(self._on_state)
+        c.diverged.connect(self._on_diverged)
+        c.failed.connect(self._on_failed)
+        c.jobFinished.connect(self._on_job_finished)
+        tp.startPauseRequested.connect(self.toggle_training)
+        tp.stepRequested.connect(self.step_training)
+        tp.resetRequested.connect(self.reset_training)
+        tp.betaSettled.connect(self.retrain_with_beta)
+        tp.speedChanged.connect(c.set_epochs_per_second)
+        tp.modelTypeChanged.connect(lambda _k: self._sync_primary())
+        mp.pointClicked.connect(self.set_current_point)
+        mp.modeChanged.connect(lambda _m: self._refresh_decodes())
+        mp.axesChanged.connect(lambda _x, _y: self._on_axes_changed())
+        mp.exportRequested.connect(self.export_latent_map_dialog)
+        self.gallery.latentPicked.connect(self.pick_latent)
+        for name in ("galleryDock", "tradeoffDock"):
+            self.docks[name].visibilityChanged.connect(self._on_side_visibility)
+
+    def _on_side_visibility(self, visible: bool) -> None:
+        if visible:
+            self._refresh_side_panels()
+
+    # -- training commands --------------------------------------------------------------
+    def history(self, slot: str) -> list[EpochReport]:
+        """Every epoch report the GUI received for ``slot`` since its weights were seeded."""
+        return self._history[slot]
+
+    @property
+    def primary_slot(self) -> str:
+        return slot_of(self.training_panel.model_kind)
+
+    def start_initial_training(self) -> int:
+        """Train the VAE and then the autoencoder with the current settings, live."""
+        tp = self.training_panel
+        primary = self.primary_slot
+        ae_kind = tp.model_kind if primary == "ae" else "ae"
+        configs = {"vae": tp.config("vae"), "ae": tp.config(ae_kind)}
+        other = "ae" if primary == "vae" else "vae"
+        order = {primary: configs[primary], other: configs[other]}
+        job = self._train(order, primary, label=f"{SLOT_TITLES[primary]}, then "
+                                                f"{SLOT_TITLES[other].lower()}")
+        self._startup_job = job
+        return job
+
+    def toggle_training(self) -> None:
+        """Space: pause a running job, otherwise start or resume the selected model."""
+        if self.controller.running:
+            self.controller.pause()
+            self.statusBar().showMessage("Paused — press Space or Resume to continue", 4000)
+        else:
+            slot = self.primary_slot
+            self._train({slot: self.training_panel.config()}, slot)
+
+    def pause_training(self) -> None:
+        if self.controller.running:
+            self.controller.pause()
+
+    def resume_training(self) -> None:
+        if not self.controller.running:
+            slot = self.primary_slot
+            self._train({slot: self.training_panel.config()}, slot)
+
+    def step_training(self) -> None:
+        slot = self.primary_slot
+        job = self.controller.step(self.training_panel.config(), slot)
+        self._after_launch(job, "one epoch")
+
+    def reset_training(self) -> None:
+        slot = self.primary_slot
+        self.training_panel.cancel_pending_beta()
+        self.controller.reset(slot)
+        self._history[slot] = []
+        self.map_panel.maps[slot].clear()
+        self.decode_view.show_decoded(slot, None, None)
+        self._sync_primary()
+        self.training_panel.progress.setRange(0, 1)
+        self.training_panel.progress.setValue(0)
+        self.training_panel.set_progress_text("not started")
+        self.statusBar().showMessage(
+            f"{SLOT_TITLES[slot]} reset — press Start to train it from fresh weights", 5000)
+
+    def retrain_with_beta(self, beta: float) -> int | None:
+        """A settled β: cancel whatever runs and retrain the VAE with it."""
+        if self.primary_slot != "vae" or self._shutting_down:
+            return None
+        tp = self.training_panel
+        job = self._train({"vae": tp.config("vae")}, "vae",
+                          from_scratch=tp.retrain_from_scratch, label=f"β = {beta:.2f}")
+        self.statusBar().showMessage(f"Retraining the VAE with β = {beta:.2f}…", 3000)
+        return job
+
+    def _train(self, configs: dict[str, Any], primary: str, *, from_scratch: bool = False,
+               label: str = "") -> int:
+        job = self.controller.train(configs, primary, from_scratch=from_scratch)
+        for slot in self.controller.fresh_slots:
+            self._history[slot] = []
+        if primary in self.controller.fresh_slots:
+            self.training_panel.set_history(self.training_panel.model_kind, [])
+        self._after_launch(job, label)
+        return job
+
+    def _after_launch(self, job: int, label: str) -> None:
+        self._job_labels = {job: label}
+        self._state_label.setText("training…")
+
+    # -- controller → panels ------------------------------------------------------------
+    def _on_update(self, p: Progress) -> None:
+        """A snapshot from the worker: redraw the maps and decodings now (the live part);
+        curves, progress, gallery and trade-off follow at ~8 Hz (see _flush_slow)."""
+        for slot, model in p.models.items():
+            reports = p.reports.get(slot, [])
+            seen = self.map_panel.maps[slot].model is not None
+            if not reports and seen and not p.final:
+                continue  # this slot has not moved since the last update
+            self._history[slot].extend(reports)
+            if slot == self.primary_slot:
+                self.training_panel.append_history(reports, redraw=False)
+            self.map_panel.set_model(slot, model)
+            self._redecode(slot)
+            self._slow_slots.add(slot)
+        self._slow_progress = p
+        if p.final:
+            self._flush_slow()
+        elif not self._slow_timer.isActive():
+            self._slow_timer.start()
+        if (p.final and p.job_id == self._startup_job and not self._first_frame_sent
+                and self._history["vae"]):
+            self._first_frame_sent = True
+            self.firstTrainedFrame.emit()
+
+    def _flush_slow(self) -> None:
+        """Refresh the panels that need not move 30 times a second: progress and curves
+        now, the gallery and trade-off panel on the next event-loop turn, so no single
+        turn of the loop has much to draw."""
+        self._slow_timer.stop()
+        self.controller.hold_worker()
+        p = self._slow_progress
+        if p is not None:
+            label = self._job_labels.get(p.job_id, "")
+            self.training_panel.set_progress(p.epochs_done, p.epochs_total, p.elapsed, label)
+            self._slow_progress = None
+        if self.primary_slot in self._slow_slots:
+            self.training_panel.redraw_curves()
+            QTimer.singleShot(0, self._flush_side_panels)
+        self._slow_slots.clear()
+
+    def _flush_side_panels(self) -> None:
+        self.controller.hold_worker()
+        self._refresh_side_panels()
+
+    def _refresh_side_panels(self) -> None:
+        """Show the selected model in the gallery and trade-off panels, if they are seen."""
+        slot = self.primary_slot
+        model = self.controller.latest_model(slot)
+        if model is None:
+            return
+        if self.docks["galleryDock"].isVisible():
+            self.gallery.show_model(model)
+        if self.docks["tradeoffDock"].isVisible():
+            last = self._history[slot][-1] if self._history[slot] else None
+            self.tradeoff.show_model(model, last)
+
+    def _on_state(self, state: TrainingState) -> None:
+        self.training_panel.set_state(state)
+        text = {
+            TrainingState.IDLE: "not trained",
+            TrainingState.RUNNING: "training…",
+            TrainingState.PAUSED: "paused",
+            TrainingState.FINISHED: "finished",
+            TrainingState.DIVERGED: "diverged",
+        }[state]
+        self._state_label.setText(text)
+
+    def _on_job_finished(self, job_id: int) -> None:
+        if job_id != self.controller.current_job_id and self.controller.running:
+            return
+        if self.controller.state is TrainingState.FINISHED:
+            if self.primary_slot == "vae" and self._history["vae"]:
+                self.tradeoff.record_current()
+            if job_id == self._startup_job:
+                self.statusBar().showMessage(
+                    "Trained. Click anywhere on the map to decode that z; drag β to retrain "
+                    "live; Space trains more.", 10000)
+
+    def _on_diverged(self, slot: str, message: str) -> None:
+        self.training_panel.set_progress_text("diverged — see the status bar")
+        self.statusBar().showMessage(
+            f"{SLOT_TITLES[slot]} training stopped: {message}")
+
+    def _on_failed(self, message: str) -> None:
+        last = message.strip().splitlines()[-1] if message.strip() else "unknown error"
+        self.statusBar().showMessage(f"Training failed: {last}")
+
+    def _sync_primary(self) -> None:
+        """Point the curves, gallery and trade-off panel at the selected model's slot."""
+        slot = self.primary_slot
+        self.training_panel.set_history(self.training_panel.model_kind, self._history[slot])
+        if self.controller.latest_model(slot) is not None:
+            self._refresh_side_panels()
+        else:
+            self.gallery.clear()
+
+    # -- current point ------------------------------------------------------------------
+    def set_current_point(self, x: float, y: float) -> None:
+        """Make (x, y) on the shown map axes the current point; decode it in every map."""
+        self._current_xy = (float(x), float(y))
+        self._picked_z = None
+        self._refresh_decodes()
+
+    def pick_latent(self, z: np.ndarray) -> None:
+        """A gallery sample was clicked: mark its z on the map and decode exactly it."""
+        z = np.asarray(z, dtype=np.float32).reshape(-1)
+        ax, ay = self.map_panel.axes
+        if ax < z.size and ay < z.size:
+            self._current_xy = (float(z[ax]), float(z[ay]))
+        self._picked_z = (self.primary_slot, z)
+        self._refresh_decodes()
+
+    def current_z(self, slot: str) -> np.ndarray | None:
+        """The latent vector decoded for ``slot`` (other dims 0 for a map click)."""
+        model = self.controller.latest_model(slot)
+        if model is None or self._current_xy is None:
+            return None
+        if self._picked_z is not None and self._picked_z[0] == slot \
+                and self._picked_z[1].size == model.latent_dim:
+            return self._picked_z[1]
+        z = np.zeros(model.latent_dim, dtype=np.float32)
+        ax, ay = self.map_panel.maps[slot].axes
+        z[ax], z[ay] = self._current_xy
+        return z
+
+    def _refresh_decodes(self) -> None:
+        slots = self.map_panel.visible_slots()
+        self.decode_view.set_slots(slots)
+        self.map_panel.set_current(self._current_xy)
+        for slot in slots:
+            self._redecode(slot)
+
+    def _redecode(self, slot: str) -> None:
+        if slot not in self.map_panel.visible_slots():
+            return
+        self.decode_view.show_decoded(slot, self.controller.latest_model(slot),
+                                      self.current_z(slot))
+        self.decoded.emit()
+
+    def _on_axes_changed(self) -> None:
+        self._picked_z = None
+        self._refresh_decodes()
+
+    # -- export -------------------------------------------------------------------------
+    def export_latent_map(self, path: str | Path, width: int, height: int | None = None) -> Path:
+        """Write the visible latent map(s) to ``path`` as a PNG of ``width`` × ``height``
+        pixels (height defaults to the map's own aspect ratio)."""
+        if height is None:
+            height = self.map_panel.natural_export_height(width)
+        path = Path(path)
+        self.map_panel.export_png(str(path), int(width), int(height))
+        self.statusBar().showMessage(f"Saved {path} ({width}×{height})", 5000)
+        return path
+
+    def export_latent_map_dialog(self) -> None:
+        view = self.map_panel.view
+        aspect = view.height() / max(1, view.width())
+        dialog = ExportSizeDialog(max(800, 2 * view.width()), aspect, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        start = str(Path(self._last_dir()) / "latent-map.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export latent map", start,
+                                              "PNG image (*.png)")
+        if not path:
+            return
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        self.settings.setValue("export/dir", str(Path(path).parent))
+        try:
+            self.export_latent_map(path, dialog.width_box.value(), dialog.height_box.value())
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+
+    def export_gallery_dialog(self) -> None:
+        start = str(Path(self._last_dir()) / "gallery.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export gallery", start, "PNG image (*.png)")
+        if not path:
+            return
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        self.settings.setValue("export/dir", str(Path(path).parent))
+        try:
+            saved = self.gallery.export_png(path)
+        except (OSError, ValueError, RuntimeError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+            return
+        self.statusBar().showMessage(f"Saved {saved}", 5000)
+
+    def _last_dir(self) -> str:
+        value = self.settings.value("export/dir", "")
+        return str(value) if value and Path(str(value)).is_dir() else str(Path.home())
+
+    # -- layout, settings, about --------------------------------------------------------
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state, SETTINGS_VERSION)
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, SETTINGS_VERSION)
+        raw = s.value("training/settings", "")
+        if raw:
+            try:
+                values = json.loads(str(raw))
+            except ValueError:
+                values = None
+            if isinstance(values, dict):
+                self.training_panel.apply_settings(values)
+        mode = str(s.value("map/mode", "vae"))
+        if mode in ("vae", "ae", "both"):
+            self.map_panel.set_mode(mode)
+        self.controller.set_epochs_per_second(self.training_panel.epochs_per_second)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        s.setValue("training/settings", json.dumps(self.training_panel.to_settings()))
+        s.setValue("map/mode", self.map_panel.mode)
+        s.sync()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self, "About LatentLab",
+            f"<h3>LatentLab {latentlab.__version__}</h3>"
+            "<p>Train autoencoders and variational autoencoders on small images and watch "
+            "them learn: click the latent map to decode any point, drag β to feel the "
+            "trade-off between sharp reconstructions and a smooth latent space, and sample "
+            "new digits from the prior.</p>"
+            "<p>Pure NumPy models; Qt (PySide6) and pyqtgraph interface. MIT licence.</p>")
+
+    # -- shutdown -----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop training and wait for the worker thread (idempotent)."""
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+        self.training_panel.cancel_pending_beta()
+        self.controller.shutdown()
+        app = QApplication.instance()
+        if app is not None:
+            with contextlib.suppress(RuntimeError, TypeError):
+                app.aboutToQuit.disconnect(self.shutdown)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._shutting_down:
+            self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow", "default_settings"]

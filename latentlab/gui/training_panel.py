@@ -1,0 +1,444 @@
+"""The training panel: settings, Start/Pause/Step/Reset, progress, live loss curves.
+
+The panel only collects settings and shows progress; it never trains anything itself. β
+changes are debounced here: every change restarts a single-shot timer and only the value
+standing when it fires is announced (``betaSettled``), so dragging the slider across a
+hundred values asks for one retrain.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from latentlab.core import EpochReport, TrainConfig
+
+from .controller import TrainingState
+
+BETA_MIN, BETA_MAX = 0.1, 10.0
+_SLIDER_STEPS = 200  # slider position 0..200 ↔ log10(β) from -1 to +1
+BETA_DEBOUNCE_MS = 250
+
+MODEL_CHOICES = (("vae", "VAE"), ("ae", "Autoencoder"), ("linear", "Linear AE"))
+SPEED_CHOICES: tuple[tuple[str, float | None], ...] = (
+    ("As fast as possible", None),
+    ("30 epochs/s", 30.0),
+    ("10 epochs/s", 10.0),
+    ("3 epochs/s", 3.0),
+    ("1 epoch/s", 1.0),
+)
+CURVE_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#333333"}
+
+
+def beta_to_slider(beta: float) -> int:
+    beta = min(BETA_MAX, max(BETA_MIN, beta))
+    return round((math.log10(beta) + 1.0) / 2.0 * _SLIDER_STEPS)
+
+
+def slider_to_beta(position: int) -> float:
+    return float(10.0 ** (position / _SLIDER_STEPS * 2.0 - 1.0))
+
+
+def _fmt_time(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    m, s = divmod(seconds, 60)
+    return f"{m}:{s:02d}"
+
+
+class TrainingPanel(QWidget):
+    """Settings and live progress of training. GUI thread only.
+
+    Signals: ``startPauseRequested()``, ``stepRequested()``, ``resetRequested()``,
+    ``betaSettled(float)`` (debounced), ``speedChanged(object)`` (epochs/s or ``None``),
+    ``modelTypeChanged(str)``.
+    """
+
+    startPauseRequested = Signal()
+    stepRequested = Signal()
+    resetRequested = Signal()
+    betaSettled = Signal(float)
+    speedChanged = Signal(object)
+    modelTypeChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        d = TrainConfig()
+
+        self.model_box = QComboBox()
+        for key, text in MODEL_CHOICES:
+            self.model_box.addItem(text, key)
+        self.model_box.setToolTip(
+            "Which model Start trains. The VAE and the autoencoder (or linear AE) each keep "
+            "their own map, so you can compare them side by side.")
+        self.latent_box = self._spin(2, 32, d.latent_dim, "Latent dimensions K (2 = a flat map)")
+        self.hidden_box = self._spin(4, 1024, d.hidden_dim, "Hidden layer width")
+        self.seed_box = self._spin(0, 2**31 - 1, d.seed, "Random seed: same seed, same weights")
+
+        self.beta_slider = QSlider(Qt.Orientation.Horizontal)
+        self.beta_slider.setRange(0, _SLIDER_STEPS)
+        self.beta_slider.setValue(beta_to_slider(d.beta))
+        self.beta_slider.setToolTip(
+            "β weighs the KL term (logarithmic, 0.1–10). Low β: sharp reconstructions, gappy "
+            "latent space. High β: smooth space, blurrier digits. Dragging retrains live.")
+        self.beta_box = QDoubleSpinBox()
+        self.beta_box.setRange(BETA_MIN, BETA_MAX)
+        self.beta_box.setDecimals(2)
+        self.beta_box.setSingleStep(0.1)
+        self.beta_box.setValue(d.beta)
+        self.beta_box.setToolTip(self.beta_slider.toolTip())
+        self.beta_mode = QComboBox()
+        self.beta_mode.addItem("continue from current weights", "continue")
+        self.beta_mode.addItem("retrain from scratch", "scratch")
+        self.beta_mode.setToolTip("What a new β does: keep training the current weights with "
+                                  "the new β, or start again from freshly seeded weights.")
+
+        self.warmup_box = self._spin(0, 100_000, d.warmup_epochs,
+                                     "KL warm-up: β ramps linearly from 0 over this many "
+                                     "epochs (cures posterior collapse)")
+        self.epochs_box = self._spin(1, 1_000_000, d.epochs, "Epochs per training run")
+        self.lr_box = QDoubleSpinBox()
+        self.lr_box.setDecimals(4)
+        self.lr_box.setRange(0.0001, 10.0)
+        self.lr_box.setSingleStep(0.0005)
+        self.lr_box.setValue(d.lr)
+        self.lr_box.setToolTip("Adam learning rate (try 10 to see divergence handled)")
+        self.batch_box = self._spin(1, 4096, d.batch_size, "Minibatch size")
+        self.speed_box = QComboBox()
+        for text, rate in SPEED_CHOICES:
+            self.speed_box.addItem(text, rate)
+        self.speed_box.setToolTip("Slow training down to watch the map organise itself")
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("startPauseButton")
+        self.start_button.setToolTip("Start, pause or resume training (Space)")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Train exactly one more epoch")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Forget the trained weights of the selected model")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("not started")
+        self.progress.setTextVisible(True)
+        self.figures = QLabel("—")
+        self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.figures.setWordWrap(True)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        r = 0
+        grid.addWidget(QLabel("Model"), r, 0)
+        grid.addWidget(self.model_box, r, 1)
+        grid.addWidget(QLabel("Latent dims"), r, 2)
+        grid.addWidget(self.latent_box, r, 3)
+        r += 1
+        grid.addWidget(QLabel("Hidden width"), r, 0)
+        grid.addWidget(self.hidden_box, r, 1)
+        grid.addWidget(QLabel("Seed"), r, 2)
+        grid.addWidget(self.seed_box, r, 3)
+        r += 1
+        self.beta_label = QLabel("β")
+        grid.addWidget(self.beta_label, r, 0)
+        beta_row = QHBoxLayout()
+        beta_row.addWidget(self.beta_slider, 1)
+        beta_row.addWidget(self.beta_box)
+        grid.addLayout(beta_row, r, 1, 1, 3)
+        r += 1
+        self.beta_mode_label = QLabel("New β")
+        grid.addWidget(self.beta_mode_label, r, 0)
+        grid.addWidget(self.beta_mode, r, 1, 1, 3)
+        r += 1
+        grid.addWidget(QLabel("KL warm-up"), r, 0)
+        grid.addWidget(self.warmup_box, r, 1)
+        grid.addWidget(QLabel("Epochs"), r, 2)
+        grid.addWidget(self.epochs_box, r, 3)
+        r += 1
+        grid.addWidget(QLabel("Learning rate"), r, 0)
+        grid.addWidget(self.lr_box, r, 1)
+        grid.addWidget(QLabel("Batch size"), r, 2)
+        grid.addWidget(self.batch_box, r, 3)
+        r += 1
+        grid.addWidget(QLabel("Speed"), r, 0)
+        grid.addWidget(self.speed_box, r, 1, 1, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 2)
+        buttons.addWidget(self.step_button, 1)
+        buttons.addWidget(self.reset_button, 1)
+
+        self.curves = pg.PlotWidget(background="w")
+        self.curves.setMinimumHeight(150)
+        plot = self.curves.getPlotItem()
+        plot.setTitle("Loss per sample", size="10pt", color="#333")
+        plot.setLabel("bottom", "epoch")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setMouseEnabled(x=False, y=False)
+        plot.getViewBox().disableAutoRange()
+        plot.hideButtons()
+        legend = plot.addLegend(offset=(-6, 6), labelTextSize="8pt", colCount=3,
+                                brush=pg.mkBrush(255, 255, 255, 200))
+        legend.setLabelTextColor("#222")
+        self._curve = {
+            key: plot.plot([], [], name=name, pen=pg.mkPen(CURVE_COLOURS[key], width=1.6))
+            for key, name in (("recon", "reconstruction"), ("kl", "KL"), ("total", "total"))
+        }
+        self._history: list[EpochReport] = []
+        self._kind = "vae"
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(6)
+        layout.addLayout(grid)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.figures)
+        layout.addWidget(self.curves, 1)
+
+        self._beta_timer = QTimer(self)
+        self._beta_timer.setSingleShot(True)
+        self._beta_timer.setInterval(BETA_DEBOUNCE_MS)
+        self._beta_timer.timeout.connect(self._emit_beta)
+
+        self.beta_slider.valueChanged.connect(self._on_beta_slider)
+        self.beta_box.valueChanged.connect(self._on_beta_box)
+        self.model_box.currentIndexChanged.connect(self._on_model_changed)
+        self.speed_box.currentIndexChanged.connect(
+            lambda _i: self.speedChanged.emit(self.speed_box.currentData()))
+        self.start_button.clicked.connect(self.startPauseRequested)
+        self.step_button.clicked.connect(self.stepRequested)
+        self.reset_button.clicked.connect(self.resetRequested)
+        self._update_beta_enabled()
+
+    @staticmethod
+    def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(lo, hi)
+        box.setValue(value)
+        box.setToolTip(tip)
+        return box
+
+    # -- settings -----------------------------------------------------------------------
+    @property
+    def model_kind(self) -> str:
+        return str(self.model_box.currentData())
+
+    @property
+    def beta(self) -> float:
+        return float(self.beta_box.value())
+
+    def set_beta(self, beta: float) -> None:
+        """Set β as a user would (the change is debounced like a slider drag)."""
+        self.beta_box.setValue(beta)
+
+    @property
+    def epochs_per_second(self) -> float | None:
+        rate = self.speed_box.currentData()
+        return None if rate is None else float(rate)
+
+    @property
+    def retrain_from_scratch(self) -> bool:
+        return self.beta_mode.currentData() == "scratch"
+
+    def config(self, kind: str | None = None) -> TrainConfig:
+        """The TrainConfig the widgets describe, for ``kind`` (default: the chosen model)."""
+        return TrainConfig(
+            model=kind or self.model_kind,
+            latent_dim=self.latent_box.value(),
+            hidden_dim=self.hidden_box.value(),
+            beta=self.beta,
+            warmup_epochs=self.warmup_box.value(),
+            epochs=self.epochs_box.value(),
+            batch_size=self.batch_box.value(),
+            lr=float(self.lr_box.value()),
+            seed=self.seed_box.value(),
+        )
+
+    def to_settings(self) -> dict[str, Any]:
+        cfg = self.config()
+        return {
+            **{k: v for k, v in cfg.to_dict().items()
+               if k in ("model", "latent_dim", "hidden_dim", "beta", "warmup_epochs", "epochs",
+                        "batch_size", "lr", "seed")},
+            "beta_mode": self.beta_mode.currentData(),
+            "speed": self.speed_box.currentIndex(),
+        }
+
+    def apply_settings(self, values: dict[str, Any]) -> None:
+        """Restore widgets from :meth:`to_settings` output; bad values are skipped."""
+        def num(key: str, cast: type) -> Any:
+            try:
+                return cast(values[key])
+            except (KeyError, TypeError, ValueError):
+                return None
+
+        blockers = [self.beta_slider, self.beta_box]
+        for w in blockers:
+            w.blockSignals(True)
+        try:
+            i = self.model_box.findData(values.get("model"))
+            if i >= 0:
+                self.model_box.setCurrentIndex(i)
+            for key, box in (("latent_dim", self.latent_box), ("hidden_dim", self.hidden_box),
+                             ("warmup_epochs", self.warmup_box), ("epochs", self.epochs_box),
+                             ("batch_size", self.batch_box), ("seed", self.seed_box)):
+                v = num(key, int)
+                if v is not None:
+                    box.setValue(v)
+            lr = num("lr", float)
+            if lr is not None and math.isfinite(lr):
+                self.lr_box.setValue(lr)
+            beta = num("beta", float)
+            if beta is not None and math.isfinite(beta):
+                self.beta_box.setValue(beta)
+                self.beta_slider.setValue(beta_to_slider(self.beta_box.value()))
+            i = self.beta_mode.findData(values.get("beta_mode"))
+            if i >= 0:
+                self.beta_mode.setCurrentIndex(i)
+            speed = num("speed", int)
+            if speed is not None and 0 <= speed < self.speed_box.count():
+                self.speed_box.setCurrentIndex(speed)
+        finally:
+            for w in blockers:
+                w.blockSignals(False)
+        self._update_beta_enabled()
+
+    # -- live state ---------------------------------------------------------------------
+    def set_state(self, state: TrainingState) -> None:
+        text = {
+            TrainingState.IDLE: "Start",
+            TrainingState.RUNNING: "Pause",
+            TrainingState.PAUSED: "Resume",
+            TrainingState.FINISHED: "Train again",
+            TrainingState.DIVERGED: "Start",
+        }[state]
+        self.start_button.setText(text)
+        self.step_button.setEnabled(state is not TrainingState.RUNNING)
+
+    def set_progress(self, done: int, total: int, elapsed: float, label: str = "") -> None:
+        total = max(total, 1)
+        self.progress.setRange(0, total)
+        self.progress.setValue(min(done, total))
+        left = elapsed / done * (total - done) if done > 0 else float("nan")
+        eta = f" · {_fmt_time(left)} left" if math.isfinite(left) and done < total else ""
+        prefix = f"{label}: " if label else ""
+        self.progress.setFormat(f"{prefix}epoch {done} / {total}{eta}")
+
+    def set_progress_text(self, text: str) -> None:
+        self.progress.setFormat(text)
+
+    def set_history(self, kind: str, history: list[EpochReport]) -> None:
+        """Show the loss curves of ``history`` (every epoch of the selected model)."""
+        self._kind = kind
+        self._history = list(history)
+        self.redraw_curves()
+
+    def append_history(self, reports: list[EpochReport], redraw: bool = True) -> None:
+        if reports:
+            self._history.extend(reports)
+            if redraw:
+                self.redraw_curves()
+
+    def redraw_curves(self) -> None:
+        h = self._history
+        x = np.arange(1, len(h) + 1, dtype=np.float64)
+        variational = self._kind == "vae"
+        self._curve["recon"].setData(x, np.array([r.recon for r in h], dtype=np.float64))
+        self._curve["total"].setData(x, np.array([r.total for r in h], dtype=np.float64))
+        kl = np.array([r.kl for r in h], dtype=np.float64) if variational else np.zeros(0)
+        self._curve["kl"].setData(x if variational else np.zeros(0), kl)
+        self._curve["kl"].setVisible(variational)
+        self._curve["total"].setVisible(variational)
+        self._fit_curves()
+        if h:
+            self.show_figures(h[-1])
+        else:
+            self.figures.setText("—")
+
+    def _fit_curves(self) -> None:
+        """Grow the x axis in nice steps and move the y axis only when the curves leave it
+        or shrink to a fraction of it: re-ticking axes on every redraw is what costs."""
+        h = self._history
+        vb = self.curves.getPlotItem().getViewBox()
+        if not h:
+            vb.setRange(xRange=(0, 10), yRange=(0, 1), padding=0)
+            return
+        n = len(h)
+        step = 10 ** max(1, math.floor(math.log10(max(n, 1))))
+        x_max = max(10, math.ceil(n / step) * step if n > 0 else 10)
+        keys = ("recon", "kl", "total") if self._kind == "vae" else ("recon",)
+        tail = h[max(0, n // 10):] if n > 20 else h  # ignore the first, huge epochs
+        values = np.array([[getattr(r, k) for k in keys] for r in tail], dtype=np.float64)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return
+        lo, hi = min(0.0, float(values.min())), float(values.max())
+        hi = hi if hi > lo else lo + 1.0
+        (cx0, cx1), (cy0, cy1) = vb.viewRange()
+        if (cx0, cx1) != (0, x_max):
+            vb.setRange(xRange=(0, x_max), padding=0)
+        if hi > cy1 or lo < cy0 or hi < cy0 + 0.5 * (cy1 - cy0):
+            vb.setRange(yRange=(lo, lo + (hi - lo) * 1.15), padding=0)
+
+    def show_figures(self, r: EpochReport) -> None:
+        if self._kind == "vae":
+            self.figures.setText(
+                f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>KL</b> {r.kl:.2f} &nbsp; "
+                f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(β = {r.beta:.2f}, "
+                f"epoch {len(self._history)}; BCE + β·KL per sample)</span>")
+        else:
+            self.figures.setText(
+                f"<b>MSE per pixel</b> {r.recon:.4f} &nbsp; <span style='color:#666'>"
+                f"(epoch {len(self._history)})</span>")
+
+    # -- β --------------------------------------------------------------------------------
+    def _on_beta_slider(self, position: int) -> None:
+        beta = slider_to_beta(position)
+        self.beta_box.blockSignals(True)
+        self.beta_box.setValue(beta)
+        self.beta_box.blockSignals(False)
+        self._beta_timer.start()
+
+    def _on_beta_box(self, value: float) -> None:
+        self.beta_slider.blockSignals(True)
+        self.beta_slider.setValue(beta_to_slider(value))
+        self.beta_slider.blockSignals(False)
+        self._beta_timer.start()
+
+    def _emit_beta(self) -> None:
+        self.betaSettled.emit(self.beta)
+
+    def cancel_pending_beta(self) -> None:
+        self._beta_timer.stop()
+
+    def _on_model_changed(self, _index: int) -> None:
+        self._update_beta_enabled()
+        self.modelTypeChanged.emit(self.model_kind)
+
+    def _update_beta_enabled(self) -> None:
+        vae = self.model_kind == "vae"
+        for w in (self.beta_slider, self.beta_box, self.beta_label, self.beta_mode,
+                  self.beta_mode_label, self.warmup_box):
+            w.setEnabled(vae)
