@@ -1,9 +1,9 @@
 """Start the LatentLab window: ``run(argv)`` for ``latentlab`` and ``latentlab --smoke``.
 
 The smoke check opens the real window, lets the real core train a few epochs in the real
-worker thread, clicks the latent map, exports a PNG to a temporary folder, closes the
-window and returns 0 — or prints what went wrong and returns 1. It never touches the
-user's settings (they are redirected to the temporary folder).
+worker thread, clicks the latent map, exports PNGs (to a temporary folder, or to
+``export_dir`` when given), closes the window and returns 0 — or prints what went wrong and
+returns 1. It never touches the user's settings (they are redirected to a temporary folder).
 """
 
 from __future__ import annotations
@@ -23,44 +23,58 @@ if TYPE_CHECKING:
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 SMOKE_TIMEOUT_S = 60.0
+ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
+
+
+def _say(text: str) -> None:
+    """Print one flushed line (a windowed frozen app on Windows has no stdout)."""
+    if sys.stdout is not None:
+        print(text, flush=True)
 
 
 def _application(argv: list[str]) -> QApplication:
+    from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     import latentlab
+    from latentlab.paths import resource_path
 
     from .main_window import APPLICATION, ORGANIZATION
 
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(["latentlab", *argv])
-    app.setOrganizationName(ORGANIZATION)
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        # Before the QApplication exists: the name becomes the X11 WM_CLASS, which ties the
+        # window to StartupWMClass=LatentLab in resources/latentlab.desktop.
+        QApplication.setApplicationName(APPLICATION)
+        QApplication.setOrganizationName(ORGANIZATION)
+        app = QApplication(["latentlab", *argv])
     app.setApplicationName(APPLICATION)
+    app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(latentlab.__version__)
-    app.setDesktopFileName("latentlab")
-    try:
-        from latentlab.paths import resource_path
-
-        for name in ("latentlab.svg", "latentlab.png", "icons/latentlab.svg"):
-            try:
-                app.setWindowIcon(QIcon(str(resource_path(name))))
-                break
-            except FileNotFoundError:
-                continue
-    except ImportError:  # pragma: no cover - paths is part of the package
-        pass
+    app.setDesktopFileName("latentlab")  # the Wayland app_id → latentlab.desktop
+    icon = QIcon()
+    for size in ICON_SIZES:
+        try:
+            icon.addFile(str(resource_path(f"icons/latentlab-{size}.png")), QSize(size, size))
+        except FileNotFoundError:
+            continue
+    if not icon.isNull():
+        app.setWindowIcon(icon)
     return app
 
 
-def run(argv: list[str], smoke: bool = False) -> int:
+def run(argv: list[str], smoke: bool = False, export_dir: Path | None = None) -> int:
     """Open the LatentLab window and run the Qt event loop; return the exit status.
 
     ``argv`` holds extra Qt arguments (without the program name). With ``smoke=True`` the
-    window runs its self-check instead of waiting for the user (see module docstring).
+    window runs its self-check instead of waiting for the user (see the module docstring);
+    ``export_dir`` keeps the smoke check's PNGs there.
     """
     if smoke:
-        return _smoke(argv)
+        return _smoke(argv, export_dir)
     app = _application(argv)
     from .main_window import MainWindow
 
@@ -82,8 +96,8 @@ def _wait(app: QApplication, condition: Callable[[], bool], timeout: float, what
         time.sleep(0.002)
 
 
-def _smoke(argv: list[str]) -> int:
-    from PySide6.QtCore import QPoint, QSettings, Qt
+def _smoke(argv: list[str], export_dir: Path | None) -> int:
+    from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
     from PySide6.QtGui import QImage
     from PySide6.QtTest import QTest
 
@@ -94,37 +108,51 @@ def _smoke(argv: list[str]) -> int:
         from .main_window import MainWindow
 
         window = MainWindow()
+        out = Path(tmp) if export_dir is None else Path(export_dir)
         try:
+            out.mkdir(parents=True, exist_ok=True)
             window.show()
-            _wait(app, lambda: len(window.history("vae")) >= 5, SMOKE_TIMEOUT_S,
-                  "five trained epochs")
-            epochs = len(window.history("vae"))
+            shown = []
+            QTimer.singleShot(0, lambda: shown.append(True))
+            _wait(app, lambda: bool(shown), 10, "the window to be shown")
+            _say(f"smoke: window shown after {time.perf_counter() - started:.2f} s")
+            # Train a few epochs of the selected model in the worker thread.
+            before = len(window.history(window.primary_slot))
+            window.toggle_training()
+            _wait(app, lambda: len(window.history(window.primary_slot)) >= before + 5,
+                  SMOKE_TIMEOUT_S, "five trained epochs")
+            window.pause_training()
+            _wait(app, lambda: not window.controller.busy, 15, "training to pause")
+            epochs = len(window.history(window.primary_slot)) - before
             # Click the middle of the VAE map like a user would.
             m = window.map_panel.maps["vae"]
             view = window.map_panel.view
             centre = view.mapFromScene(m.vb.sceneBoundingRect().center())
-            before = window.decode_view.decodes
+            decodes = window.decode_view.decodes
             QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                              Qt.KeyboardModifier.NoModifier, QPoint(centre.x(), centre.y()))
-            _wait(app, lambda: window.decode_view.decodes > before, 10, "the click's decoding")
+            _wait(app, lambda: window.decode_view.decodes > decodes, 10, "the click's decoding")
             z = window.decode_view.z("vae")
             if z is None or window.decode_view.image("vae") is None:
                 raise RuntimeError("the click on the map decoded nothing")
-            path = Path(tmp) / "latent-map.png"
-            window.export_latent_map(path, 640, 480)
-            image = QImage(str(path))
-            if image.isNull() or (image.width(), image.height()) != (640, 480):
-                raise RuntimeError(f"export wrote {image.width()}x{image.height()}, not 640x480")
+            map_png = window.export_latent_map(out / "latent-map.png", 1280, 960)
+            image = QImage(str(map_png))
+            if image.isNull() or (image.width(), image.height()) != (1280, 960):
+                raise RuntimeError(f"export wrote {image.width()}x{image.height()}, not 1280x960")
+            gallery_png = Path(window.gallery.export_png(out / "gallery.png"))
+            if QImage(str(gallery_png)).isNull():
+                raise RuntimeError("the gallery export is not a readable PNG")
             window.close()
             _wait(app, lambda: not window.controller.busy, 15, "the training thread to stop")
         except Exception:
             traceback.print_exc()
             window.close()
             return 1
-        print(f"LatentLab smoke check passed: {epochs} epochs trained, clicked z = "
-              f"({z[0]:.2f}, {z[1]:.2f}), exported {image.width()}x{image.height()} PNG, "
-              f"{time.perf_counter() - started:.1f} s")
-        sys.stdout.flush()
+        _say(f"LatentLab smoke check passed: {epochs} epochs trained, clicked z = "
+             f"({z[0]:.2f}, {z[1]:.2f}), {time.perf_counter() - started:.1f} s")
+        if export_dir is not None:
+            _say(f"exported {map_png}")
+            _say(f"exported {gallery_png}")
     return 0
 
 

@@ -208,6 +208,7 @@ class TrainingController(QObject):
         self._thread.start()
         self._trainers: dict[str, Trainer] = {}
         self._epochs: dict[str, int] = {}
+        self._requested: dict[str, TrainConfig] = {}  # the config asked for, per slot
         self.fresh_slots: set[str] = set()  # slots that got freshly seeded weights last train()
         self._latest: dict[str, Model] = {}
         self._workers: dict[int, _JobWorker] = {}
@@ -288,11 +289,21 @@ class TrainingController(QObject):
             if trainer.epoch >= cfg.epochs:  # finished: a new run of cfg.epochs epochs
                 base = self._latest.get(slot)
                 model = base.copy() if base is not None else trainer.model.copy()
-                trainer = Trainer(cfg, self._images, model=model)
+                trainer = Trainer(replace(cfg, warmup_epochs=0), self._images, model=model)
                 self._trainers[slot] = trainer
                 self._epochs[slot] = 0
             tasks.append(_Task(slot, trainer, cfg.epochs))
         return self._launch(tasks, primary)
+
+    def adopt(self, slot: str, model: Model, cfg: TrainConfig) -> None:
+        """Use an already trained ``model`` (e.g. shipped weights) for ``slot``: it is the
+        slot's latest model, and training with ``cfg`` continues from its weights."""
+        self._cancel(stale=True)
+        self._latest[slot] = model
+        self._trainers[slot] = Trainer(replace(cfg, warmup_epochs=0), self._images,
+                                       model=model.copy())
+        self._requested[slot] = cfg
+        self._epochs[slot] = 0
 
     def step(self, cfg: TrainConfig, primary: str) -> int:
         """Run exactly one more epoch of ``primary`` (pauses a running job first)."""
@@ -312,6 +323,7 @@ class TrainingController(QObject):
             self._trainers.pop(s, None)
             self._epochs.pop(s, None)
             self._latest.pop(s, None)
+            self._requested.pop(s, None)
         self._set_state(TrainingState.IDLE)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
@@ -330,7 +342,7 @@ class TrainingController(QObject):
         self, slot: str, cfg: TrainConfig, from_scratch: bool, keep_weights: bool
     ) -> Trainer:
         old = self._trainers.get(slot)
-        if old is not None and not from_scratch and old.config == cfg:
+        if old is not None and not from_scratch and self._requested.get(slot) == cfg:
             return old
         base = self._latest.get(slot)
         same_arch = (
@@ -341,11 +353,14 @@ class TrainingController(QObject):
             and base.hidden_dim == cfg.hidden_dim
         )
         if keep_weights and not from_scratch and same_arch and base is not None:
-            trainer = Trainer(cfg, self._images, model=base.copy())
+            # Continuing trained weights: no second KL warm-up (β would drop to 0 and the
+            # map would first fall apart).
+            trainer = Trainer(replace(cfg, warmup_epochs=0), self._images, model=base.copy())
         else:
             trainer = Trainer(cfg, self._images)
             self.fresh_slots.add(slot)
         self._trainers[slot] = trainer
+        self._requested[slot] = cfg
         self._epochs[slot] = 0
         return trainer
 
@@ -452,6 +467,3 @@ class TrainingController(QObject):
             self._state = state
             self.stateChanged.emit(state)
 
-
-def with_beta(cfg: TrainConfig, beta: float) -> TrainConfig:
-    return replace(cfg, beta=float(beta))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 import latentlab
-from latentlab.core import Dataset, EpochReport, load_digits
+from latentlab.core import Dataset, EpochReport, ModelFileError, load_digits, load_model
+from latentlab.paths import resource_path
 
 from .blas import limit_blas_threads
 from .controller import Progress, TrainingController, TrainingState, slot_of
@@ -106,18 +107,21 @@ class ExportSizeDialog(QDialog):
 
 
 class MainWindow(QMainWindow):
-    """The LatentLab window. ``MainWindow()`` loads the bundled digits and starts training
-    a VAE (then an autoencoder) in the background at once.
+    """The LatentLab window. ``MainWindow()`` loads the bundled digits and shows the
+    shipped pretrained VAE and autoencoder in its first frame; where a pretrained model is
+    missing, unreadable or does not match the restored settings, that model is trained in
+    the background at once instead (``autostart``).
 
-    Signals: ``firstTrainedFrame()`` — the VAE map shows a model that finished its start-up
-    training; ``decoded()`` — the decode view shows a new decoding.
+    Signals: ``firstTrainedFrame()`` — the VAE map shows a trained model for the first time
+    (painted); ``decoded()`` — the decode view shows a new decoding.
     """
 
     firstTrainedFrame = Signal()
     decoded = Signal()
 
     def __init__(self, dataset: Dataset | None = None, *, settings: QSettings | None = None,
-                 autostart: bool = True, parent: QWidget | None = None) -> None:
+                 autostart: bool = True, pretrained: bool = True,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("latentLabMainWindow")
         self.setWindowTitle("LatentLab — autoencoders and VAEs on 8×8 digits")
@@ -140,6 +144,7 @@ class MainWindow(QMainWindow):
         self._picked_z: tuple[str, np.ndarray] | None = None  # exact z from the gallery
         self._startup_job: int | None = None
         self._first_frame_sent = False
+        self._pretrained_shown = False
         self._job_labels: dict[int, str] = {}
         self._shutting_down = False
 
@@ -149,6 +154,10 @@ class MainWindow(QMainWindow):
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(120)
         self._slow_timer.timeout.connect(self._flush_slow)
+        self._side_timer = QTimer(self)  # the side panels refresh one loop turn later
+        self._side_timer.setSingleShot(True)
+        self._side_timer.setInterval(0)
+        self._side_timer.timeout.connect(self._flush_side_panels)
 
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
@@ -164,8 +173,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        if autostart:
-            QTimer.singleShot(0, self.start_initial_training)
+        missing = self.load_pretrained() if pretrained else ["vae", "ae"]
+        if autostart and missing:
+            QTimer.singleShot(0, lambda: self.start_initial_training(missing))
 
     # -- construction -------------------------------------------------------------------
     def _build_docks(self) -> None:
@@ -295,16 +305,59 @@ class MainWindow(QMainWindow):
     def primary_slot(self) -> str:
         return slot_of(self.training_panel.model_kind)
 
-    def start_initial_training(self) -> int:
-        """Train the VAE and then the autoencoder with the current settings, live."""
+    def load_pretrained(self) -> list[str]:
+        """Show the shipped pretrained models; return the slots that could not be loaded.
+
+        A pretrained model is only used when the bundled digits are the data and its
+        architecture matches the (possibly restored) training settings.
+        """
+        tp = self.training_panel
+        kinds = {"vae": "vae", "ae": tp.model_kind if self.primary_slot == "ae" else "ae"}
+        missing: list[str] = []
+        problems: list[str] = []
+        for slot, kind in kinds.items():
+            wanted = tp.config(kind)
+            try:
+                if self.dataset.name != "digits":
+                    raise ModelFileError("pretrained models are for the bundled digits")
+                saved = load_model(resource_path(f"pretrained-{kind}.npz"))
+                m = saved.model
+                if (m.kind, m.latent_dim, m.hidden_dim, m.input_dim) != (
+                        kind, wanted.latent_dim, wanted.hidden_dim, self.dataset.images.shape[1]):
+                    raise ModelFileError("it does not match the current settings")
+            except (FileNotFoundError, ModelFileError) as exc:
+                missing.append(slot)
+                problems.append(f"{SLOT_TITLES[slot]}: {exc}")
+                continue
+            self.controller.adopt(slot, m, wanted)
+            self._history[slot] = list(saved.history)
+            self.map_panel.set_model(slot, m)
+        self._sync_primary()
+        self._refresh_decodes()
+        if not missing:
+            self._pretrained_shown = True
+            self.statusBar().showMessage(
+                "Showing the pretrained VAE. Click anywhere on the map to decode that z; drag "
+                "β to retrain live; Reset then Start (Space) to watch a model learn from "
+                "scratch.", 15000)
+        else:
+            self.statusBar().showMessage(
+                "Training from scratch (" + "; ".join(problems) + ")", 8000)
+        return missing
+
+    def start_initial_training(self, slots: list[str] | None = None) -> int | None:
+        """Train ``slots`` (default both; the selected model's first) from scratch, live."""
         tp = self.training_panel
         primary = self.primary_slot
         ae_kind = tp.model_kind if primary == "ae" else "ae"
         configs = {"vae": tp.config("vae"), "ae": tp.config(ae_kind)}
         other = "ae" if primary == "vae" else "vae"
-        order = {primary: configs[primary], other: configs[other]}
-        job = self._train(order, primary, label=f"{SLOT_TITLES[primary]}, then "
-                                                f"{SLOT_TITLES[other].lower()}")
+        wanted = [s for s in (primary, other) if slots is None or s in slots]
+        if not wanted or self._shutting_down:
+            return None
+        order = {slot: configs[slot] for slot in wanted}
+        label = ", then ".join(SLOT_TITLES[s] for s in wanted)
+        job = self._train(order, wanted[0], from_scratch=True, label=f"training {label}")
         self._startup_job = job
         return job
 
@@ -389,10 +442,9 @@ class MainWindow(QMainWindow):
             self._flush_slow()
         elif not self._slow_timer.isActive():
             self._slow_timer.start()
-        if (p.final and p.job_id == self._startup_job and not self._first_frame_sent
-                and self._history["vae"]):
-            self._first_frame_sent = True
-            self.firstTrainedFrame.emit()
+        if (p.job_id == self._startup_job and not self._first_frame_sent
+                and self._history["vae"] and self.controller.epoch("vae") >= self._vae_target()):
+            self._emit_first_frame_after_paint()
 
     def _flush_slow(self) -> None:
         """Refresh the panels that need not move 30 times a second: progress and curves
@@ -407,7 +459,7 @@ class MainWindow(QMainWindow):
             self._slow_progress = None
         if self.primary_slot in self._slow_slots:
             self.training_panel.redraw_curves()
-            QTimer.singleShot(0, self._flush_side_panels)
+            self._side_timer.start()
         self._slow_slots.clear()
 
     def _flush_side_panels(self) -> None:
@@ -425,6 +477,22 @@ class MainWindow(QMainWindow):
         if self.docks["tradeoffDock"].isVisible():
             last = self._history[slot][-1] if self._history[slot] else None
             self.tradeoff.show_model(model, last)
+
+    def _vae_target(self) -> int:
+        cfg = self.controller.config("vae")
+        return 0 if cfg is None else cfg.epochs
+
+    def _emit_first_frame_after_paint(self) -> None:
+        if self._first_frame_sent:
+            return
+        self._first_frame_sent = True
+        # The map repaints in the next turn of the event loop; report after it.
+        QTimer.singleShot(0, self.firstTrainedFrame.emit)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pretrained_shown:
+            self._emit_first_frame_after_paint()
 
     def _on_state(self, state: TrainingState) -> None:
         self.training_panel.set_state(state)
@@ -614,6 +682,8 @@ class MainWindow(QMainWindow):
         if self._shutting_down:
             return
         self._shutting_down = True
+        self._slow_timer.stop()
+        self._side_timer.stop()
         self.training_panel.cancel_pending_beta()
         self.controller.shutdown()
         app = QApplication.instance()

@@ -116,10 +116,10 @@ class TrainingPanel(QWidget):
         self.epochs_box = self._spin(1, 1_000_000, d.epochs, "Epochs per training run")
         self.lr_box = QDoubleSpinBox()
         self.lr_box.setDecimals(4)
-        self.lr_box.setRange(0.0001, 10.0)
+        self.lr_box.setRange(0.0001, 1000.0)
         self.lr_box.setSingleStep(0.0005)
         self.lr_box.setValue(d.lr)
-        self.lr_box.setToolTip("Adam learning rate (try 10 to see divergence handled)")
+        self.lr_box.setToolTip("Adam learning rate (try 1000 to see divergence handled)")
         self.batch_box = self._spin(1, 4096, d.batch_size, "Minibatch size")
         self.speed_box = QComboBox()
         for text, rate in SPEED_CHOICES:

@@ -1,0 +1,46 @@
+"""Fixtures for the window tests: a real MainWindow, isolated settings, real training."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+
+@pytest.fixture(autouse=True)
+def settings_dir(tmp_path: Path) -> Path:
+    """Every test gets its own empty QSettings folder (never the user's config)."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
+@pytest.fixture
+def make_window(qtbot):  # noqa: ANN001 - pytest-qt's fixture type is private
+    """Build shown MainWindows; each is closed (stopping its thread) at teardown."""
+    from latentlab.gui import MainWindow
+
+    made: list[MainWindow] = []
+
+    def make(**kwargs: object) -> MainWindow:
+        kwargs.setdefault("autostart", False)
+        window = MainWindow(**kwargs)  # type: ignore[arg-type]
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+        assert not window.controller._thread.isRunning()
+
+
+@pytest.fixture
+def window(make_window) -> Iterator:  # noqa: ANN001
+    """A shown window with the pretrained VAE and AE loaded and nothing training."""
+    return make_window()

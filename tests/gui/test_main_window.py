@@ -1,0 +1,336 @@
+"""The real MainWindow driven like a user: clicks, β drags, pause/resume/step, export, close.
+
+Every test trains with the real NumPy core in the real worker thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage, QKeySequence
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+import latentlab
+from latentlab.gui.controller import TrainingState
+
+TIMEOUT = 20_000  # ms: generous, the CI machine is shared
+
+
+def click_map(qtbot, window, slot: str, fx: float, fy: float) -> tuple[float, float]:
+    """Left-click at a fraction (fx, fy) of ``slot``'s plot area; return the data point
+    that position maps to (what the window must decode)."""
+    m = window.map_panel.maps[slot]
+    view = window.map_panel.view
+    rect = m.vb.sceneBoundingRect()
+    scene = QPointF(rect.left() + fx * rect.width(), rect.top() + fy * rect.height())
+    pixel = view.mapFromScene(scene)
+    expected = m.vb.mapSceneToView(view.mapToScene(pixel))
+    before = window.decode_view.decodes
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, QPoint(pixel.x(), pixel.y()))
+    qtbot.waitUntil(lambda: window.decode_view.decodes > before, timeout=TIMEOUT)
+    return expected.x(), expected.y()
+
+
+def set_epochs(window, n: int) -> None:
+    window.training_panel.epochs_box.setValue(n)
+
+
+def wait_idle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+
+
+# -- latent map and decode view ------------------------------------------------------------
+
+
+def test_click_on_map_decodes_exactly_the_mapped_z(qtbot, window) -> None:
+    x, y = click_map(qtbot, window, "vae", 0.3, 0.65)
+    model = window.controller.latest_model("vae")
+    z = window.decode_view.z("vae")
+    np.testing.assert_allclose(z, [x, y], rtol=0, atol=1e-6)
+    expected = model.decode(np.array([[x, y]], dtype=np.float32))[0]
+    np.testing.assert_allclose(window.decode_view.image("vae"), expected, rtol=0, atol=1e-6)
+    # The crosshair marks the same point.
+    m = window.map_panel.maps["vae"]
+    assert m.vline.isVisible()
+    assert m.vline.value() == pytest.approx(x)
+    assert m.hline.value() == pytest.approx(y)
+    # The nearest training image is the true nearest neighbour of the decoding.
+    images = window.dataset.images
+    nearest = int(np.argmin(((images - expected) ** 2).sum(axis=1)))
+    assert window.decode_view.rows["vae"]._nearest_index == nearest
+
+
+def test_side_by_side_click_decodes_the_same_z_in_both_models(qtbot, window) -> None:
+    window.map_panel.set_mode("both")
+    qtbot.waitUntil(lambda: window.map_panel.maps["ae"].vb.sceneBoundingRect().width() > 50)
+    assert window.decode_view.rows["ae"].isVisible()
+    x, y = click_map(qtbot, window, "ae", 0.5, 0.5)
+    for slot in ("vae", "ae"):
+        model = window.controller.latest_model(slot)
+        np.testing.assert_allclose(window.decode_view.z(slot), [x, y], atol=1e-6)
+        expected = model.decode(np.array([[x, y]], dtype=np.float32))[0]
+        np.testing.assert_allclose(window.decode_view.image(slot), expected, atol=1e-6)
+    assert window.controller.latest_model("ae").kind == "ae"
+    assert window.controller.latest_model("vae").kind == "vae"
+
+
+def test_map_shows_every_encoded_point_coloured_by_label(window) -> None:
+    m = window.map_panel.maps["vae"]
+    mu, _ = window.controller.latest_model("vae").encode(window.dataset.images)
+    np.testing.assert_allclose(m.points, mu[:, :2], atol=1e-6)
+    # One legend entry per digit, and every point lies inside the visible range.
+    assert [label.text for _sample, label in m.legend.items] == [str(d) for d in range(10)]
+    (x0, x1), (y0, y1) = m.vb.viewRange()
+    assert x0 <= m.points[:, 0].min() and m.points[:, 0].max() <= x1
+    assert y0 <= m.points[:, 1].min() and m.points[:, 1].max() <= y1
+
+
+def test_hovering_a_point_shows_its_image_and_label(qtbot, window) -> None:
+    m = window.map_panel.maps["vae"]
+    view = window.map_panel.view
+    index = 123
+    scene = m.vb.mapViewToScene(QPointF(*map(float, m.points[index])))
+    pixel = view.mapFromScene(scene)
+    QTest.mouseMove(view.viewport(), QPoint(pixel.x(), pixel.y()))
+    qtbot.waitUntil(lambda: window.map_panel._hover.isVisible(), timeout=TIMEOUT)
+    shown = window.map_panel.hovered_index
+    assert shown is not None
+    # The point under the cursor (or one drawn on the same pixel) is the one described.
+    d = np.abs(m.points[shown] - m.points[index])
+    px, py = m.vb.viewPixelSize()
+    assert d[0] <= 8 * px and d[1] <= 8 * py
+    label = int(window.dataset.labels[shown])
+    assert f"label {label}" in window.map_panel._hover_text.text()
+    assert not window.map_panel._hover_image.pixmap().isNull()
+
+
+def test_gallery_pick_marks_its_z_on_the_map_and_decodes_it(qtbot, window) -> None:
+    z = np.array([0.75, -1.25], dtype=np.float32)
+    window.gallery.latentPicked.emit(z)
+    np.testing.assert_allclose(window.decode_view.z("vae"), z)
+    m = window.map_panel.maps["vae"]
+    assert m.vline.value() == pytest.approx(0.75)
+    assert m.hline.value() == pytest.approx(-1.25)
+    expected = window.controller.latest_model("vae").decode(z[None, :])[0]
+    np.testing.assert_allclose(window.decode_view.image("vae"), expected, atol=1e-6)
+
+
+# -- training through the worker thread -----------------------------------------------------
+
+
+def test_burst_of_beta_changes_gives_exactly_one_retrain_with_the_last_value(
+        qtbot, window) -> None:
+    set_epochs(window, 8)
+    started: list[int] = []
+    window.controller.jobStarted.connect(started.append)
+    seen_jobs: list[int] = []
+    window.controller.updated.connect(lambda p: seen_jobs.append(p.job_id))
+    values = np.geomspace(0.1, 10, 100)
+    for i, beta in enumerate(values):
+        window.training_panel.set_beta(float(beta))
+        if i % 10 == 0:
+            qtbot.wait(5)  # a real drag delivers events over time, faster than the debounce
+    final = float(values[-1])
+    with qtbot.waitSignal(window.controller.jobFinished, timeout=TIMEOUT):
+        qtbot.waitUntil(lambda: len(started) == 1, timeout=TIMEOUT)
+    qtbot.wait(400)  # longer than the debounce: nothing else may start
+    assert len(started) == 1
+    assert window.controller.config("vae").beta == pytest.approx(final)
+    assert window.history("vae")[-1].beta == pytest.approx(final)
+    assert set(seen_jobs) == {started[0]}
+    wait_idle(qtbot, window)
+
+
+def test_beta_change_during_training_cancels_the_run_and_no_stale_frame_arrives(
+        qtbot, window) -> None:
+    set_epochs(window, 100_000)
+    window.toggle_training()
+    first = window.controller.current_job_id
+    qtbot.waitUntil(lambda: window.controller.epoch("vae") >= 3, timeout=TIMEOUT)
+    frames: list[int] = []
+    window.controller.updated.connect(lambda p: frames.append(p.job_id))
+    for beta in (0.5, 0.7, 2.0, 3.5):
+        window.training_panel.set_beta(beta)
+    qtbot.waitUntil(lambda: window.controller.current_job_id not in (None, first),
+                    timeout=TIMEOUT)
+    second = window.controller.current_job_id
+    frames.clear()  # frames handled before the restart belonged to the first job
+    qtbot.waitUntil(lambda: len(frames) >= 3, timeout=TIMEOUT)
+    assert set(frames) == {second}
+    assert window.controller.config("vae").beta == pytest.approx(3.5)
+    assert window.controller.jobs_started == 2
+    window.pause_training()
+    wait_idle(qtbot, window)
+
+
+def test_pause_resume_and_step(qtbot, window) -> None:
+    set_epochs(window, 100_000)
+    panel = window.training_panel
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: window.controller.epoch("vae") >= 3, timeout=TIMEOUT)
+    assert panel.start_button.text() == "Pause"
+    assert not panel.step_button.isEnabled()
+
+    panel.start_button.click()  # pause
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.PAUSED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    paused_at = window.controller.epoch("vae")
+    qtbot.wait(300)
+    assert window.controller.epoch("vae") == paused_at
+    assert panel.start_button.text() == "Resume"
+
+    panel.start_button.click()  # resume the same trainer
+    qtbot.waitUntil(lambda: window.controller.epoch("vae") >= paused_at + 3, timeout=TIMEOUT)
+    window.pause_training()
+    wait_idle(qtbot, window)
+
+    before = window.controller.epoch("vae")
+    history_before = len(window.history("vae"))
+    panel.step_button.click()
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert window.controller.epoch("vae") == before + 1
+    assert len(window.history("vae")) == history_before + 1
+    # The map and decoding show the stepped model.
+    model = window.controller.latest_model("vae")
+    mu, _ = model.encode(window.dataset.images)
+    np.testing.assert_allclose(window.map_panel.maps["vae"].points, mu, atol=1e-6)
+
+
+def test_space_starts_and_pauses_training(qtbot, window) -> None:
+    set_epochs(window, 100_000)
+    window.map_panel.view.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.RUNNING, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.controller.epoch("vae") >= 1, timeout=TIMEOUT)
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.PAUSED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+
+
+def test_first_start_without_pretrained_weights_trains_both_models_from_scratch(
+        qtbot, make_window) -> None:
+    w = make_window(pretrained=False, autostart=True)
+    with qtbot.waitSignal(w.firstTrainedFrame, timeout=60_000):
+        pass
+    assert len(w.history("vae")) == w.training_panel.epochs_box.value()
+    wait_idle(qtbot, w)
+    assert len(w.history("ae")) == w.training_panel.epochs_box.value()
+    assert w.controller.state is TrainingState.FINISHED
+    assert w.map_panel.maps["ae"].model is not None
+
+
+def test_reset_then_start_trains_from_fresh_seeded_weights(qtbot, window) -> None:
+    set_epochs(window, 2)
+    window.reset_training()
+    assert window.controller.latest_model("vae") is None
+    assert window.history("vae") == []
+    assert window.decode_view.image("vae") is None
+    window.toggle_training()
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert [r.epoch for r in window.history("vae")] == [1, 2]
+    # Same seed, same weights: an independent run of the core gives the same model.
+    from latentlab.core import Trainer
+
+    trainer = Trainer(window.training_panel.config("vae"), window.dataset.images)
+    for _ in range(2):
+        trainer.run_epoch()
+    np.testing.assert_array_equal(window.controller.latest_model("vae").weights,
+                                  trainer.model.weights)
+
+
+def test_divergence_stops_with_a_message_and_keeps_a_usable_model(qtbot, window) -> None:
+    window.training_panel.lr_box.setValue(1000.0)
+    set_epochs(window, 200)
+    window.reset_training()
+    window.toggle_training()
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.DIVERGED, timeout=TIMEOUT)
+    assert "diverged" in window.statusBar().currentMessage()
+    model = window.controller.latest_model("vae")
+    assert model is not None and np.isfinite(model.weights).all()
+    wait_idle(qtbot, window)
+
+
+def test_closing_during_training_stops_and_joins_the_thread(qtbot, make_window) -> None:
+    w = make_window()
+    set_epochs(w, 100_000)
+    w.toggle_training()
+    qtbot.waitUntil(lambda: w.controller.epoch("vae") >= 2, timeout=TIMEOUT)
+    assert w.controller._thread.isRunning()
+    w.close()
+    assert not w.controller._thread.isRunning()
+    assert not w.controller.busy
+
+
+# -- export, settings, menus ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["vae", "both"])
+def test_export_writes_a_png_of_the_requested_size(qtbot, window, tmp_path, mode) -> None:
+    window.map_panel.set_mode(mode)
+    qtbot.wait(50)
+    path = window.export_latent_map(tmp_path / f"map-{mode}.png", 1000, 700)
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (1000, 700)
+    # Not blank: the points are drawn in colour on white.
+    pixels = image.convertToFormat(QImage.Format.Format_RGB32)
+    colours = {pixels.pixel(x, y) for x in range(0, 1000, 7) for y in range(0, 700, 7)}
+    assert len(colours) > 10
+
+
+def test_export_height_follows_the_map_aspect_by_default(window, tmp_path) -> None:
+    path = window.export_latent_map(tmp_path / "map.png", 640)
+    image = QImage(str(path))
+    assert image.width() == 640
+    assert image.height() == window.map_panel.natural_export_height(640)
+
+
+def test_layout_and_settings_are_restored_on_the_next_start(qtbot, make_window) -> None:
+    first = make_window()
+    first.map_panel.set_mode("both")
+    first.training_panel.set_beta(2.5)
+    first.training_panel.cancel_pending_beta()
+    first.training_panel.latent_box.setValue(3)
+    first.docks["galleryDock"].close()
+    first.close()
+
+    second = make_window(pretrained=False)
+    assert second.map_panel.mode == "both"
+    assert second.training_panel.beta == pytest.approx(2.5)
+    assert second.training_panel.latent_box.value() == 3
+    assert not second.docks["galleryDock"].isVisible()
+    second.reset_action.trigger()  # not the layout: reset of the model is harmless here
+    second.reset_layout()
+    assert second.docks["galleryDock"].isVisible() or second.docks["tradeoffDock"].isVisible()
+    assert not second.docks["galleryDock"].isFloating()
+
+
+def test_docks_are_named_movable_and_reopenable_from_the_view_menu(window) -> None:
+    names = set()
+    for dock in window.docks.values():
+        names.add(dock.objectName())
+        features = dock.features()
+        for flag in (dock.DockWidgetFeature.DockWidgetMovable,
+                     dock.DockWidgetFeature.DockWidgetFloatable,
+                     dock.DockWidgetFeature.DockWidgetClosable):
+            assert features & flag
+        toggle = dock.toggleViewAction()
+        dock.close()
+        assert not dock.isVisible()
+        toggle.trigger()
+        assert dock.isVisible()
+    assert len(names) == 5 and all(names)
+
+
+def test_shortcuts_and_about_box(window, monkeypatch) -> None:
+    assert window.start_action.shortcut() == QKeySequence(Qt.Key.Key_Space)
+    assert window.export_map_action.shortcut() == QKeySequence("Ctrl+E")
+    assert window.quit_action.shortcut() == QKeySequence("Ctrl+Q")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
+    window.show_about()
+    assert latentlab.__version__ in shown[0]
