@@ -39,8 +39,8 @@ class _SlotRow(QWidget):
         self.title = QLabel(f"<b>{SLOT_TITLES[slot]}</b>")
         self.decoded_view, self.decoded = _image_view()
         self.nearest_view, self.nearest = _image_view()
-        self.decoded_caption = QLabel("decoded z")
-        self.nearest_caption = QLabel("nearest training image")
+        self.decoded_caption = QLabel("decoded z\n")
+        self.nearest_caption = QLabel("nearest training image\n")
         for caption in (self.decoded_caption, self.nearest_caption):
             caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             caption.setStyleSheet("color: #444;")
@@ -113,7 +113,7 @@ class DecodeView(QWidget):
             row.decoded.clear()
             row.nearest.clear()
             row._nearest_index = -1
-            row.nearest_caption.setText("nearest training image")
+            row.nearest_caption.setText("nearest training image\n")
             row.z_text.setText("click the latent map to pick a point" if model else
                                "not trained yet")
             return
@@ -130,8 +130,8 @@ class DecodeView(QWidget):
             row._nearest_index = i
             row.nearest.setImage(self._images[i].reshape(h, w), levels=(0.0, 1.0),
                                  autoLevels=False)
-            label = "" if self._labels is None else f" · label {int(self._labels[i])}"
-            row.nearest_caption.setText(f"nearest training image #{i}{label}")
+            label = "" if self._labels is None else f", label {int(self._labels[i])}"
+            row.nearest_caption.setText(f"nearest training image\n#{i}{label}")
         coords = ", ".join(f"{v:+.2f}" for v in z)
         dist = float(np.sqrt(max(0.0, float(d2[i]) + float(image @ image))))
         text = f"z = ({coords})   distance to nearest: {dist:.2f}"

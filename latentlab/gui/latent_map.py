@@ -163,6 +163,14 @@ class PointCloudItem(pg.GraphicsObject):
         painter.drawPixmapFragments(*self._frags.drawargs(), self._atlas)  # type: ignore[call-arg]
 
 
+def label_groups(labels: np.ndarray | None) -> list[tuple[np.ndarray | None, str, str]]:
+    """(row indices or None for all, legend name, colour) per label, in label order."""
+    if labels is None:
+        return [(None, "data", "#4477aa")]
+    return [(np.flatnonzero(labels == c), str(int(c)), LABEL_COLOURS[i % len(LABEL_COLOURS)])
+            for i, c in enumerate(np.unique(labels))]
+
+
 class _MapPlot:
     """One PlotItem: per-label scatters, a legend, a crosshair and the current model."""
 
@@ -179,25 +187,8 @@ class _MapPlot:
         self.plot.setMenuEnabled(True)
         self.plot.hideButtons()
         self.vb: pg.ViewBox = self.plot.getViewBox()
-        self.vb.setAspectLocked(False)
-        self.legend = pg.LegendItem(offset=(-8, 8), colCount=5, labelTextSize="8pt",
-                                    horSpacing=8, brush=pg.mkBrush(255, 255, 255, 200),
-                                    pen=pg.mkPen(200, 200, 200), labelTextColor="#222")
-        self.legend.setParentItem(self.vb)
-        # Legend samples are stand-alone ScatterPlotItems (never added to the plot); the
-        # points themselves are one PointCloudItem with a colour per label.
-        if labels is None:
-            groups: list[tuple[np.ndarray | None, str, str]] = [(None, "data", "#4477aa")]
-        else:
-            groups = [
-                (np.flatnonzero(labels == c), str(int(c)), LABEL_COLOURS[i % len(LABEL_COLOURS)])
-                for i, c in enumerate(np.unique(labels))
-            ]
-        self._legend_samples = []
-        for _idx, name, colour in groups:
-            sample = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(colour), name=name)
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, name)
+        self.vb.setAspectLocked(True, 1.0)  # equal scales: the prior's circles stay round
+        groups = label_groups(labels)
         colour_of = None
         if labels is not None:
             colour_of = np.zeros(len(labels), dtype=int)
@@ -243,9 +234,8 @@ class _MapPlot:
         self.points = np.ascontiguousarray(mu[:, [ax, ay]])
         self.cloud.set_points(self.points)
         self.fit(force=False)
-        kind = "μ of q(z|x)" if model.kind == "vae" else "encoded z"
         name = "Linear AE" if model.kind == "linear" else SLOT_TITLES[self.slot]
-        title = f"{name} latent space — {kind}"
+        title = f"{name} latent space (μ)" if model.kind == "vae" else f"{name} latent space"
         if title != self._title:  # a title change re-lays-out the plot: only when needed
             self._title = title
             self.plot.setTitle(title)
@@ -290,7 +280,8 @@ class _MapPlot:
         span_x, span_y = max(x1 - x0, 1e-3), max(y1 - y0, 1e-3)
         (cx0, cx1), (cy0, cy1) = self.vb.viewRange()
         inside = cx0 <= x0 and x1 <= cx1 and cy0 <= y0 and y1 <= cy1
-        loose = span_x < 0.5 * (cx1 - cx0) or span_y < 0.5 * (cy1 - cy0)
+        # With a locked aspect one axis is always wider than the data: only both count.
+        loose = span_x < 0.5 * (cx1 - cx0) and span_y < 0.5 * (cy1 - cy0)
         if force or not inside or loose:
             pad_x, pad_y = 0.12 * span_x, 0.12 * span_y
             self.vb.setRange(xRange=(x0 - pad_x, x1 + pad_x), yRange=(y0 - pad_y, y1 + pad_y),
@@ -347,6 +338,17 @@ class LatentMapPanel(QWidget):
         self.view.setToolTip("")
         self.view.ci.setContentsMargins(4, 4, 4, 4)
         self.maps = {slot: _MapPlot(slot, labels) for slot in ("vae", "ae")}
+        # One legend for both maps, in a row of its own above them (never over the points).
+        groups = label_groups(labels)
+        self.legend = pg.LegendItem(colCount=len(groups), labelTextSize="9pt", horSpacing=10,
+                                    frame=False, labelTextColor="#222")
+        self._legend_samples = []
+        for _idx, name, colour in groups:
+            sample = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(colour), name=name)
+            self._legend_samples.append(sample)
+            self.legend.addItem(sample, name)
+        self._legend_title = "digit label (colour only; labels are never used in training)"
+        self.legend.setToolTip(self._legend_title)
         for m in self.maps.values():
             action = QAction("Export latent map…", m.vb.menu)
             action.triggered.connect(self.exportRequested)
@@ -409,8 +411,8 @@ class LatentMapPanel(QWidget):
         fit.setToolTip("Zoom to show every point again (pan: drag, zoom: wheel)")
         fit.clicked.connect(self.fit_view)
         row.addWidget(fit)
-        self._hint = QLabel("Click anywhere to decode that z · hover a point to see its image · "
-                            "drag to pan, wheel to zoom, right-click for export")
+        self._hint = QLabel("Click: decode that z · hover: see the image · drag: pan · "
+                            "wheel: zoom · right-click: export")
         self._hint.setStyleSheet("color: #555;")
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
@@ -446,8 +448,15 @@ class LatentMapPanel(QWidget):
         changed = mode != self._mode
         self._mode = mode
         self.view.ci.clear()
-        for col, slot in enumerate(self.visible_slots()):
-            self.view.ci.addItem(self.maps[slot].plot, row=0, col=col)
+        slots = self.visible_slots()
+        # Side by side the plots are tall and narrow: equal axis scales would leave most of
+        # each one empty, so only a single map keeps its circles round.
+        for m in self.maps.values():
+            m.vb.setAspectLocked(len(slots) == 1, 1.0)
+            m.fit(force=True)
+        self.view.ci.addItem(self.legend, row=0, col=0, colspan=len(slots))
+        for col, slot in enumerate(slots):
+            self.view.ci.addItem(self.maps[slot].plot, row=1, col=col)
         self._hide_hover()
         if changed:
             self.modeChanged.emit(mode)

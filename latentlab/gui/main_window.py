@@ -334,6 +334,9 @@ class MainWindow(QMainWindow):
             self.map_panel.set_model(slot, m)
         self._sync_primary()
         self._refresh_decodes()
+        if self.primary_slot not in missing:
+            n = len(self._history[self.primary_slot])
+            tp.set_progress_text(f"pretrained: {n} epochs · Start trains on")
         if not missing:
             self._pretrained_shown = True
             self.statusBar().showMessage(
@@ -369,6 +372,7 @@ class MainWindow(QMainWindow):
         else:
             slot = self.primary_slot
             self._train({slot: self.training_panel.config()}, slot)
+            self.statusBar().showMessage(f"Training the {SLOT_TITLES[slot]}…", 3000)
 
     def pause_training(self) -> None:
         if self.controller.running:

@@ -19,7 +19,7 @@ def settings_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_window(qtbot):  # noqa: ANN001 - pytest-qt's fixture type is private
+def make_window(qtbot):
     """Build shown MainWindows; each is closed (stopping its thread) at teardown."""
     from latentlab.gui import MainWindow
 
@@ -41,6 +41,6 @@ def make_window(qtbot):  # noqa: ANN001 - pytest-qt's fixture type is private
 
 
 @pytest.fixture
-def window(make_window) -> Iterator:  # noqa: ANN001
+def window(make_window) -> Iterator:
     """A shown window with the pretrained VAE and AE loaded and nothing training."""
     return make_window()

@@ -82,7 +82,8 @@ def test_map_shows_every_encoded_point_coloured_by_label(window) -> None:
     mu, _ = window.controller.latest_model("vae").encode(window.dataset.images)
     np.testing.assert_allclose(m.points, mu[:, :2], atol=1e-6)
     # One legend entry per digit, and every point lies inside the visible range.
-    assert [label.text for _sample, label in m.legend.items] == [str(d) for d in range(10)]
+    legend = window.map_panel.legend
+    assert [label.text for _sample, label in legend.items] == [str(d) for d in range(10)]
     (x0, x1), (y0, y1) = m.vb.viewRange()
     assert x0 <= m.points[:, 0].min() and m.points[:, 0].max() <= x1
     assert y0 <= m.points[:, 1].min() and m.points[:, 1].max() <= y1
