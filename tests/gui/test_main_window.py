@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 import latentlab
 from latentlab.gui.controller import TrainingState
+from latentlab.gui.latent_map import HOVER_RADIUS_PX
 
 TIMEOUT = 20_000  # ms: generous, the CI machine is shared
 
@@ -99,10 +100,12 @@ def test_hovering_a_point_shows_its_image_and_label(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.map_panel._hover.isVisible(), timeout=TIMEOUT)
     shown = window.map_panel.hovered_index
     assert shown is not None
-    # The point under the cursor (or one drawn on the same pixel) is the one described.
-    d = np.abs(m.points[shown] - m.points[index])
+    # The point described is the one nearest the cursor, within the hover radius.
+    cursor = m.vb.mapSceneToView(view.mapToScene(pixel))
     px, py = m.vb.viewPixelSize()
-    assert d[0] <= 8 * px and d[1] <= 8 * py
+    d2 = ((m.points[:, 0] - cursor.x()) / px) ** 2 + ((m.points[:, 1] - cursor.y()) / py) ** 2
+    assert shown == int(np.argmin(d2))
+    assert d2[shown] <= HOVER_RADIUS_PX**2
     label = int(window.dataset.labels[shown])
     assert f"label {label}" in window.map_panel._hover_text.text()
     assert not window.map_panel._hover_image.pixmap().isNull()

@@ -1,0 +1,112 @@
+"""The application as a process: ``python -m latentlab --smoke`` and a 60-second soak of the
+live, training window. Both must exit 0 without Qt's thread-destruction abort; the soak is
+what catches a binding build that kills a live app within a minute."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYQTGRAPH_QT_LIB"] = "PySide6"
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _check_clean_exit(result: subprocess.CompletedProcess) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "QThread: Destroyed while thread" not in output
+    assert "Traceback" not in output
+    assert "none_dealloc" not in output
+
+
+def test_smoke_subprocess_exits_0(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "latentlab", "--smoke"], cwd=tmp_path, env=_env(tmp_path),
+        capture_output=True, text=True, timeout=180)
+    _check_clean_exit(result)
+    assert "smoke: window shown" in result.stdout
+    assert "smoke check passed" in result.stdout
+
+
+def test_smoke_keeps_its_pngs_in_export_dir(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code = (f"import sys; from pathlib import Path; from latentlab.gui.app import run; "
+            f"sys.exit(run([], smoke=True, export_dir=Path({str(out)!r})))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(tmp_path),
+                            capture_output=True, text=True, timeout=180)
+    _check_clean_exit(result)
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out / "latent-map.png"))
+    assert (image.width(), image.height()) == (1280, 960)
+    assert not QImage(str(out / "gallery.png")).isNull()
+
+
+SOAK = textwrap.dedent("""
+    import random, sys, time
+    from PySide6.QtCore import QTimer
+    from latentlab.gui.app import _application
+    from latentlab.gui.main_window import MainWindow
+
+    SECONDS = float(sys.argv[1])
+    app = _application([])
+    w = MainWindow()
+    w.show()
+    w.training_panel.epochs_box.setValue(1_000_000)
+    rng = random.Random(0)
+    frames = [0]
+    w.controller.updated.connect(lambda p: frames.__setitem__(0, frames[0] + 1))
+    start = time.monotonic()
+
+    def poke():
+        t = time.monotonic() - start
+        if t > SECONDS:
+            w.close()
+            app.quit()
+            return
+        r = rng.random()
+        if r < 0.3:
+            w.training_panel.set_beta(10 ** rng.uniform(-1, 1))
+        elif r < 0.6:
+            w.set_current_point(rng.uniform(-2, 2), rng.uniform(-2, 2))
+        elif r < 0.7:
+            w.map_panel.set_mode(rng.choice(["vae", "ae", "both"]))
+        elif r < 0.8:
+            w.gallery.resample()
+        if not w.controller.running and r > 0.5:
+            w.toggle_training()
+
+    timer = QTimer()
+    timer.timeout.connect(poke)
+    timer.start(250)
+    QTimer.singleShot(0, w.toggle_training)
+    status = app.exec()
+    print(f"soak finished: status {status}, {frames[0]} frames, "
+          f"{w.controller.jobs_started} training runs", flush=True)
+    sys.exit(status)
+""")
+
+
+@pytest.mark.slow
+def test_soak_live_training_window_for_60_seconds_exits_0(tmp_path: Path) -> None:
+    script = tmp_path / "soak.py"
+    script.write_text(SOAK)
+    result = subprocess.run([sys.executable, str(script), "60"], cwd=tmp_path,
+                            env=_env(tmp_path), capture_output=True, text=True, timeout=240)
+    _check_clean_exit(result)
+    assert "soak finished: status 0" in result.stdout
+    frames = int(result.stdout.split("status 0, ")[1].split(" frames")[0])
+    assert frames > 100  # it really was live for the whole minute
