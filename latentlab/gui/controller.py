@@ -18,10 +18,13 @@ Widgets are never touched here: the controller re-emits plain signals from GUI-t
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import enum
 import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -182,6 +185,18 @@ class _JobWorker(QObject):
             emit(final=True)
 
 
+_LIVE_CONTROLLERS: weakref.WeakSet[TrainingController] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_controllers() -> None:
+    """Last line of defence: a window never closed (a script that simply ends) must not
+    leave its thread running when Qt objects are torn down at exit."""
+    for controller in list(_LIVE_CONTROLLERS):
+        with contextlib.suppress(RuntimeError):  # C++ side already deleted
+            controller.shutdown()
+
+
 class TrainingController(QObject):
     """Owns the one training thread and every :class:`Trainer`; GUI thread only.
 
@@ -220,6 +235,7 @@ class TrainingController(QObject):
         self._epochs_per_second: float | None = None
         self._shut_down = False
         self.jobs_started = 0  # for tests and the benchmark
+        _LIVE_CONTROLLERS.add(self)
 
     # -- queries ------------------------------------------------------------------------
     @property

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -320,6 +320,7 @@ class LatentMapPanel(QWidget):
     axesChanged = Signal(int, int)
     exportRequested = Signal()
     mapUpdated = Signal(str)
+    pressed = Signal()  # a mouse button went down on the maps: a click may follow
 
     def __init__(self, images: np.ndarray, labels: np.ndarray | None,
                  image_shape: tuple[int, int], parent: QWidget | None = None) -> None:
@@ -355,6 +356,7 @@ class LatentMapPanel(QWidget):
             m.vb.menu.addSeparator()
             m.vb.menu.addAction(action)
         self.view.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.view.viewport().installEventFilter(self)
         self.view.scene().sigMouseMoved.connect(self._on_scene_moved)
 
         self._hover = QFrame(self.view)
@@ -501,6 +503,11 @@ class LatentMapPanel(QWidget):
         return max(1, round(width * rect.height() / rect.width()))
 
     # -- events ---------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self.pressed.emit()  # lets the window give the click the CPU (hold_worker)
+        return False
+
     def _map_at(self, scene_pos: QPointF) -> _MapPlot | None:
         for slot in self.visible_slots():
             m = self.maps[slot]

@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
         tp.speedChanged.connect(c.set_epochs_per_second)
         tp.modelTypeChanged.connect(lambda _k: self._sync_primary())
         mp.pointClicked.connect(self.set_current_point)
+        mp.pressed.connect(c.hold_worker)
         mp.modeChanged.connect(lambda _m: self._refresh_decodes())
         mp.axesChanged.connect(lambda _x, _y: self._on_axes_changed())
         mp.exportRequested.connect(self.export_latent_map_dialog)
