@@ -5,11 +5,19 @@ and writes into buffers the layer owns and reuses from batch to batch, so the tr
 hot path allocates almost nothing; ``apply`` is the pure inference path (fresh arrays,
 plain inputs), safe on a copied model in another thread.
 
-Training activations that feed a :class:`Dense` layer are *homogeneous*: they carry a
-trailing column of ones, ``x_h = [x | 1]`` of shape ``(B, n + 1)``, and the bias is the
-last row of the layer's weight matrix. One matrix product then gives ``x @ W + b``
-forward and both ``dL/dW`` and ``dL/db`` backward — for tiny matrices the number of
-NumPy calls, not the arithmetic, is what costs time.
+For tiny matrices the number and the kind of NumPy calls, not the arithmetic, is what
+costs time, so the training path uses two conventions:
+
+* **Feature-major**: a batch of B samples with n features is an ``(n, B)`` array. Every
+  slice the hot path takes (μ and log σ² of the fused heads, the units of a homogeneous
+  buffer) is then a contiguous block; a strided ``(B, 2)`` view costs a NumPy ufunc ~5x
+  more than a contiguous one. BLAS reads transposed operands for free.
+* **Homogeneous**: an activation feeding a :class:`Dense` layer carries a last row of
+  ones, ``x_h = [x; 1]`` of shape ``(n + 1, B)``, and the bias is the last row of the
+  layer's weight matrix, so one matrix product gives ``x @ W + b`` forward and both
+  ``dL/dW`` and ``dL/db`` backward.
+
+``apply`` uses the ordinary batch-major ``(B, n)`` layout.
 """
 
 from __future__ import annotations
@@ -33,21 +41,22 @@ class Workspace:
             self._buffers[key] = buf
         return buf
 
-    def _homogeneous_buffer(self, key: str, rows: int, cols: int, dtype: np.dtype) -> np.ndarray:
-        """A ``(rows, cols + 1)`` buffer whose last column is ones (set on allocation)."""
+    def _homogeneous_buffer(self, key: str, features: int, batch: int,
+                            dtype: np.dtype) -> np.ndarray:
+        """A feature-major ``(features + 1, batch)`` buffer whose last row is ones."""
         buf = self._buffers.get(key)
-        if buf is None or buf.shape != (rows, cols + 1) or buf.dtype != dtype:
-            buf = np.empty((rows, cols + 1), dtype=dtype)
-            buf[:, -1] = 1.0
+        if buf is None or buf.shape != (features + 1, batch) or buf.dtype != dtype:
+            buf = np.empty((features + 1, batch), dtype=dtype)
+            buf[-1] = 1.0
             self._buffers[key] = buf
         return buf
 
 
-def homogeneous(x: np.ndarray) -> np.ndarray:
-    """``[x | 1]``: append a column of ones, ``(N, n)`` → ``(N, n + 1)``."""
-    out = np.empty((x.shape[0], x.shape[1] + 1), dtype=x.dtype)
-    out[:, :-1] = x
-    out[:, -1] = 1.0
+def homogeneous_batch(x: np.ndarray) -> np.ndarray:
+    """Batch-major samples ``(B, n)`` → the training layout ``[x.T; 1]: (n + 1, B)``."""
+    out = np.empty((x.shape[1] + 1, x.shape[0]), dtype=x.dtype)
+    out[:-1] = x.T
+    out[-1] = 1.0
     return out
 
 
@@ -68,9 +77,9 @@ class Dense(Layer):
     """Affine map ``y = x @ W + b``; ``W: (n_in, n_out)`` and ``b: (n_out,)`` are views
     of one parameter ``Wb: (n_in + 1, n_out)`` whose last row is ``b``.
 
-    ``forward(x_h)`` takes a homogeneous input ``(B, n_in + 1)`` and returns ``(B, n_out)``.
-    ``backward(dy)`` writes ``dL/dWb = x_h.T @ dy`` (its last row is ``dL/db``) into the
-    store's gradient buffer and returns ``dL/dx = dy @ W.T`` of shape ``(B, n_in)``.
+    ``forward(x_h)``: homogeneous feature-major input ``(n_in + 1, B)`` → ``(n_out, B)``.
+    ``backward(dy: (n_out, B))`` writes ``dL/dWb = x_h @ dy.T`` (its last row is ``dL/db``)
+    into the store's gradient buffer and returns ``dL/dx = W @ dy`` of shape ``(n_in, B)``.
     """
 
     def __init__(self, store: ParameterStore, name: str, n_in: int, n_out: int) -> None:
@@ -95,23 +104,23 @@ class Dense(Layer):
 
     def forward(self, x_h: np.ndarray) -> np.ndarray:
         self._x_h = x_h
-        y = self._buffer("y", (x_h.shape[0], self.n_out), self.Wb.dtype)
-        np.matmul(x_h, self.Wb, out=y)
+        y = self._buffer("y", (self.n_out, x_h.shape[1]), self.Wb.dtype)
+        np.matmul(self.Wb.T, x_h, out=y)
         return y
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
         assert self._x_h is not None, "backward() before forward()"
-        np.matmul(self._x_h.T, dy, out=self.dWb)
+        np.matmul(self._x_h, dy.T, out=self.dWb)
         if not need_dx:
             return dy
-        dx = self._buffer("dx", (dy.shape[0], self.n_in), dy.dtype)
-        np.matmul(dy, self.W.T, out=dx)
+        dx = self._buffer("dx", (self.n_in, dy.shape[1]), dy.dtype)
+        np.matmul(self.W, dy, out=dx)
         return dx
 
 
 class ReLU(Layer):
-    """``h = max(y, 0)``, returned homogeneous ``(B, n + 1)`` for the next Dense layer;
-    ``backward(dh: (B, n))`` returns ``dh * [h > 0]`` (computed in place on ``dh``)."""
+    """``h = max(y, 0)`` for ``y: (n, B)``, returned homogeneous ``(n + 1, B)`` for the next
+    Dense layer; ``backward(dh: (n, B))`` returns ``dh * [h > 0]`` (in place on ``dh``)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -122,12 +131,14 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         h_h = self._homogeneous_buffer("h", x.shape[0], x.shape[1], x.dtype)
-        self._h = h_h[:, :-1]
+        self._h = h_h[:-1]
         np.maximum(x, 0, out=self._h)
         return h_h
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
         assert self._h is not None, "backward() before forward()"
+        # Multiplying by the bool mask is the cheapest of the alternatives measured with
+        # callgrind (a masked np.copyto costs ~3x more instructions).
         dy *= self._h > 0
         return dy
 
@@ -166,12 +177,12 @@ class Sigmoid(Layer):
 
 
 class GaussianSample(Layer):
-    """Reparameterisation ``z = mu + exp(log_var / 2) * eps``.
+    """Reparameterisation ``z = mu + exp(log_var / 2) * eps`` in the feature-major layout.
 
-    ``forward_noise(stats, eps)``: ``stats: (B, 2K)`` holds ``[mu | log_var]`` (the fused
-    encoder heads); ``eps: (B, K)`` is standard normal noise passed in from outside, so a
-    step is deterministic given the noise. Returns homogeneous ``z_h: (B, K + 1)``.
-    ``backward(dz: (B, K))`` returns ``dL/dstats: (B, 2K)`` with ``dL/dmu = dz`` and
+    ``forward_noise(stats, eps)``: ``stats: (2K, B)`` holds ``[mu; log_var]`` (the fused
+    encoder heads); ``eps: (K, B)`` is standard normal noise passed in from outside, so a
+    step is deterministic given the noise. Returns homogeneous ``z_h: (K + 1, B)``.
+    ``backward(dz: (K, B))`` returns ``dL/dstats: (2K, B)`` with ``dL/dmu = dz`` and
     ``dL/dlog_var = dz * eps * sigma / 2``.
     """
 
@@ -183,19 +194,19 @@ class GaussianSample(Layer):
     def forward_noise(self, stats: np.ndarray, eps: np.ndarray) -> np.ndarray:
         k = self.latent_dim
         sigma_eps = self._buffer("sigma_eps", eps.shape, stats.dtype)
-        np.multiply(stats[:, k:], 0.5, out=sigma_eps)
+        np.multiply(stats[k:], 0.5, out=sigma_eps)
         np.exp(sigma_eps, out=sigma_eps)
         sigma_eps *= eps
         self._sigma_eps = sigma_eps
-        z_h = self._homogeneous_buffer("z", eps.shape[0], k, stats.dtype)
-        np.add(stats[:, :k], sigma_eps, out=z_h[:, :k])
+        z_h = self._homogeneous_buffer("z", k, eps.shape[1], stats.dtype)
+        np.add(stats[:k], sigma_eps, out=z_h[:k])
         return z_h
 
     def backward(self, dz: np.ndarray, need_dx: bool = True) -> np.ndarray:
         assert self._sigma_eps is not None, "backward() before forward_noise()"
         k = self.latent_dim
-        dstats = self._buffer("dstats", (dz.shape[0], 2 * k), dz.dtype)
-        dstats[:, :k] = dz
-        np.multiply(dz, self._sigma_eps, out=dstats[:, k:])
-        dstats[:, k:] *= 0.5
+        dstats = self._buffer("dstats", (2 * k, dz.shape[1]), dz.dtype)
+        dstats[:k] = dz
+        np.multiply(dz, self._sigma_eps, out=dstats[k:])
+        dstats[k:] *= 0.5
         return dstats

@@ -187,9 +187,9 @@ class Model(Workspace):
     # -- training ---------------------------------------------------------------------
     def train_step(self, x_h: np.ndarray, beta: float,
                    eps: np.ndarray | None) -> tuple[float, float]:
-        """Forward + backward on one homogeneous batch ``x_h = [x | 1]: (B, D + 1)`` (see
-        :mod:`.layers`) with β and, for a VAE, noise ``eps: (B, K)``. Gradients land in
-        ``store.grads``. Returns the batch's per-sample ``(recon, kl)``."""
+        """Forward + backward on one batch in the training layout of :mod:`.layers`,
+        ``x_h = [x.T; 1]: (D + 1, B)``, with β and, for a VAE, noise ``eps: (K, B)``.
+        Gradients land in ``store.grads``. Returns the batch's per-sample ``(recon, kl)``."""
         raise NotImplementedError
 
 
@@ -207,9 +207,9 @@ class Autoencoder(Model):
                    eps: np.ndarray | None) -> tuple[float, float]:
         z = _forward(self.encoder, x_h)
         z_h = self._homogeneous_buffer("z", z.shape[0], z.shape[1], z.dtype)
-        z_h[:, :-1] = z
+        z_h[:-1] = z
         x_hat = _forward(self.decoder, z_h)
-        recon, grad = mse(x_hat, x_h[:, :-1],
+        recon, grad = mse(x_hat, x_h[:-1],
                           grad_out=self._buffer("dx_hat", x_hat.shape, x_hat.dtype))
         _backward(self.encoder, _backward(self.decoder, grad, need_dx=True), need_dx=False)
         return recon, 0.0
@@ -270,8 +270,8 @@ class VAE(Model):
             rng = np.random.default_rng() if rng is None else rng
             z = z + np.exp(0.5 * stats[:, k:]) * rng.standard_normal(z.shape).astype(self.dtype)
         logits = _apply(self.decoder, z)
-        recon, _ = bce_with_logits(logits, x)
-        kl, _ = gaussian_kl(stats)
+        recon, _ = bce_with_logits(logits.T, x.T)  # the losses are feature-major
+        kl, _ = gaussian_kl(stats.T)
         err = float(np.mean((sigmoid(logits) - x) ** 2, dtype=np.float64))
         return LossReport(recon=recon, kl=kl, total=recon + beta * kl, mse=err)
 
@@ -282,7 +282,7 @@ class VAE(Model):
         stats = _forward(self.encoder, x_h)
         logits = _forward(self.decoder, self.sampler.forward_noise(stats, eps))
         recon, dlogits = bce_with_logits(
-            logits, x_h[:, :-1], grad_out=self._buffer("dlogits", logits.shape, logits.dtype))
+            logits, x_h[:-1], grad_out=self._buffer("dlogits", logits.shape, logits.dtype))
         dstats = self.sampler.backward(_backward(self.decoder, dlogits, need_dx=True))
         kl, dkl = gaussian_kl(
             stats, scale=beta, grad_out=self._buffer("dkl", stats.shape, stats.dtype))

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .layers import homogeneous
+from .layers import homogeneous_batch
 from .models import MODEL_KINDS, Model, ModelConfig, build_model
 from .optim import make_optimizer
 
@@ -99,13 +99,14 @@ class EpochReport:
 
 @dataclass
 class _EpochInProgress:
-    """An epoch's shuffled data and noise, kept so a stop between batches loses nothing:
-    resuming continues the same epoch, so pauses never change the result."""
+    """An epoch's shuffled batches (and noise) in the training layout of :mod:`.layers`,
+    kept so a stop between batches loses nothing: resuming continues the same epoch, so
+    pauses never change the result."""
 
-    data_h: np.ndarray
-    noise: np.ndarray | None
+    batches: list[np.ndarray]
+    noise: list[np.ndarray] | None
     beta: float
-    next_row: int = 0
+    next_batch: int = 0
     recon_sum: float = 0.0
     kl_sum: float = 0.0
     seconds: float = 0.0
@@ -130,7 +131,6 @@ class Trainer:
             raise ValueError("training data contains NaN or Inf")
         self.config = config
         self.data = np.ascontiguousarray(data, dtype=np.dtype(config.dtype))
-        self._data_h = homogeneous(self.data)  # see layers: [x | 1] folds in the biases
         if model is None:
             model = build_model(config.model_config(self.data.shape[1]), seed=config.seed)
         elif model.input_dim != self.data.shape[1]:
@@ -151,13 +151,16 @@ class Trainer:
         return self.epoch >= self.config.epochs
 
     def _start_epoch(self) -> _EpochInProgress:
-        n = len(self.data)
-        shuffled = self._data_h[self._rng.permutation(n)]
+        n, size = len(self.data), self.config.batch_size
+        shuffled = self.data[self._rng.permutation(n)]
+        starts = range(0, n, size)
+        batches = [homogeneous_batch(shuffled[lo:lo + size]) for lo in starts]
         noise = None
         if self.model.is_variational:
-            noise = self._rng.standard_normal((n, self.model.latent_dim), dtype=np.float32)
-            noise = noise.astype(self.data.dtype, copy=False)
-        return _EpochInProgress(shuffled, noise, self.config.beta_at(self.epoch))
+            eps = self._rng.standard_normal((n, self.model.latent_dim), dtype=np.float32)
+            eps = eps.astype(self.data.dtype, copy=False)
+            noise = [np.ascontiguousarray(eps[lo:lo + size].T) for lo in starts]
+        return _EpochInProgress(batches, noise, self.config.beta_at(self.epoch))
 
     def run_epoch(self, should_stop: StopFlag | None = None) -> EpochReport | None:
         """Train the next epoch. Returns its report, or ``None`` when ``should_stop()``
@@ -168,19 +171,18 @@ class Trainer:
         self._current = state
         model, optimizer, backup = self.model, self.optimizer, self._last_finite
         weights = model.store.values
-        n, batch = len(state.data_h), self.config.batch_size
         started = time.perf_counter()
         # Overflow in a diverging run is detected below and reported; silence NumPy's
         # per-call warnings for the whole epoch rather than paying for errstate per batch.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            while state.next_row < n:
+            while state.next_batch < len(state.batches):
                 if should_stop is not None and should_stop():
                     state.seconds += time.perf_counter() - started
                     return None
-                lo = state.next_row
-                hi = min(lo + batch, n)
-                eps = None if state.noise is None else state.noise[lo:hi]
-                recon, kl = model.train_step(state.data_h[lo:hi], state.beta, eps)
+                i = state.next_batch
+                x_h = state.batches[i]
+                eps = None if state.noise is None else state.noise[i]
+                recon, kl = model.train_step(x_h, state.beta, eps)
                 # A non-finite gradient with a finite loss shows up as a non-finite loss
                 # on the next batch (or in the end-of-epoch check), and the weights
                 # before that update are in `backup`.
@@ -188,15 +190,16 @@ class Trainer:
                     self._diverge(recon, kl)
                 np.copyto(backup, weights)
                 optimizer.step()
-                rows = hi - lo
+                rows = x_h.shape[1]
                 state.recon_sum += recon * rows
                 state.kl_sum += kl * rows
-                state.next_row = hi
+                state.next_batch = i + 1
             if not math.isfinite(float(weights.sum())):
                 self._diverge(float("nan"), float("nan"))
         state.seconds += time.perf_counter() - started
         self._current = None
         self.epoch += 1
+        n = len(self.data)
         recon, kl = state.recon_sum / n, state.kl_sum / n
         report = EpochReport(epoch=self.epoch, recon=recon, kl=kl, total=recon + state.beta * kl,
                              beta=state.beta, seconds=state.seconds)
