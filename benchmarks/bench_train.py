@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from latentlab.blas import limit_blas_threads
 from latentlab.core import TrainConfig, Trainer, load_digits
 
 
@@ -134,6 +135,7 @@ def main() -> None:
                         help="epochs actually run by the slow per-sample loop; its time is "
                              "projected linearly to --epochs (default: %(default)s)")
     args = parser.parse_args()
+    limit_blas_threads(1)  # as the app and the CLI run (NumPy code only; PyTorch sets its own)
     data = load_digits().images.astype(np.float64)
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, "
           f"{platform.machine()}, digits {data.shape}")

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import __version__
+from .blas import limit_blas_threads
 from .core import (
     MODEL_KINDS,
     Model,
@@ -210,6 +211,7 @@ def has_display() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    limit_blas_threads(1)  # tiny matrices: BLAS worker threads only steal the cores
     if args.command == "train":
         return run_train(args, sys.stdout, sys.stderr)
     export_dir = None

@@ -34,7 +34,7 @@ import latentlab
 from latentlab.core import Dataset, EpochReport, ModelFileError, load_digits, load_model
 from latentlab.paths import resource_path
 
-from .blas import limit_blas_threads
+from ..blas import limit_blas_threads
 from .controller import Progress, TrainingController, TrainingState, slot_of
 from .decode_view import DecodeView
 from .gallery import GalleryPanel

@@ -1,4 +1,4 @@
-"""Keep OpenBLAS to one thread inside the GUI process.
+"""Keep OpenBLAS to one thread in LatentLab's processes (the window and the CLI).
 
 LatentLab's matrices are tiny (at most 1,797 × 64 × 32). NumPy's bundled OpenBLAS
 starts a thread per core for every such product, and those threads spin while they wait.
@@ -7,8 +7,8 @@ With the GUI thread and the training thread already sharing the cores, that made
 stalled the event loop for hundreds of milliseconds. One BLAS thread is faster for every
 size LatentLab uses.
 
-``OPENBLAS_NUM_THREADS`` only works before NumPy is imported, which the GUI cannot
-guarantee, so this calls OpenBLAS's own ``*_set_num_threads`` through ``ctypes`` (what
+``OPENBLAS_NUM_THREADS`` only works before NumPy is imported, which an entry point
+cannot guarantee, so this calls OpenBLAS's own ``*_set_num_threads`` through ``ctypes`` (what
 ``threadpoolctl`` does), and silently does nothing where no OpenBLAS is found.
 """
 
