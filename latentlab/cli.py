@@ -24,6 +24,7 @@ from .core import (
     load_digits,
     save_model,
 )
+from .core.io import atomic_write_text
 from .core.pca import pca_reconstruction_mse
 
 _DEFAULTS = TrainConfig()
@@ -57,6 +58,52 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _beta_list(text: str) -> list[float]:
+    try:
+        values = [_non_negative_float(part) for part in text.split(",") if part.strip()]
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0 ({exc})") from exc
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one β")
+    return values
+
+
+def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> None:
+    parser.add_argument("--model", choices=MODEL_KINDS, default=_DEFAULTS.model,
+                        help="ae: autoencoder, vae: variational autoencoder, linear: linear "
+                             "autoencoder (compare with PCA) (default: %(default)s)")
+    if with_beta:
+        parser.add_argument("--beta", type=_non_negative_float, default=_DEFAULTS.beta,
+                            help="weight of the KL term (β-VAE) (default: %(default)s)")
+    parser.add_argument("--warmup", type=_non_negative_int, default=_DEFAULTS.warmup_epochs,
+                        help="KL warm-up: epochs over which β ramps from 0 "
+                             "(default: %(default)s)")
+    parser.add_argument("--latent-dim", type=_positive_int, default=_DEFAULTS.latent_dim,
+                        help="latent dimensions (default: %(default)s)")
+    parser.add_argument("--hidden-dim", type=_positive_int, default=_DEFAULTS.hidden_dim,
+                        help="hidden layer width (default: %(default)s)")
+    parser.add_argument("--epochs", type=_non_negative_int, default=_DEFAULTS.epochs,
+                        help="epochs (default: %(default)s)")
+    parser.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS.batch_size,
+                        help="minibatch size (default: %(default)s)")
+    parser.add_argument("--lr", type=_positive_float, default=_DEFAULTS.lr,
+                        help="learning rate (default: %(default)s)")
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default=_DEFAULTS.optimizer,
+                        help="adam, or sgd with momentum 0.9 (default: %(default)s)")
+    parser.add_argument("--clip-norm", type=_positive_float, default=None,
+                        help="clip the gradient's global L2 norm to this value")
+    parser.add_argument("--seed", type=int, default=_DEFAULTS.seed,
+                        help="random seed; the same seed gives identical weights "
+                             "(default: %(default)s)")
+
+
+def _config_from(args: argparse.Namespace, beta: float) -> TrainConfig:
+    return TrainConfig(
+        model=args.model, latent_dim=args.latent_dim, hidden_dim=args.hidden_dim, beta=beta,
+        warmup_epochs=args.warmup, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, optimizer=args.optimizer, clip_norm=args.clip_norm, seed=args.seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="latentlab",
@@ -73,34 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a model on the bundled 8x8 digits and report per-sample losses "
                     "(BCE summed over pixels and KL summed over latent dims, averaged over "
                     "samples, for a VAE; per-pixel MSE for an autoencoder).")
-    train.add_argument("--model", choices=MODEL_KINDS, default=_DEFAULTS.model,
-                       help="ae: autoencoder, vae: variational autoencoder, linear: linear "
-                            "autoencoder (compare with PCA) (default: %(default)s)")
-    train.add_argument("--beta", type=_non_negative_float, default=_DEFAULTS.beta,
-                       help="weight of the KL term (β-VAE) (default: %(default)s)")
-    train.add_argument("--warmup", type=_non_negative_int, default=_DEFAULTS.warmup_epochs,
-                       help="KL warm-up: epochs over which β ramps from 0 (default: %(default)s)")
-    train.add_argument("--latent-dim", type=_positive_int, default=_DEFAULTS.latent_dim,
-                       help="latent dimensions (default: %(default)s)")
-    train.add_argument("--hidden-dim", type=_positive_int, default=_DEFAULTS.hidden_dim,
-                       help="hidden layer width (default: %(default)s)")
-    train.add_argument("--epochs", type=_non_negative_int, default=_DEFAULTS.epochs,
-                       help="epochs (default: %(default)s)")
-    train.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS.batch_size,
-                       help="minibatch size (default: %(default)s)")
-    train.add_argument("--lr", type=_positive_float, default=_DEFAULTS.lr,
-                       help="learning rate (default: %(default)s)")
-    train.add_argument("--optimizer", choices=("adam", "sgd"), default=_DEFAULTS.optimizer,
-                       help="adam, or sgd with momentum 0.9 (default: %(default)s)")
-    train.add_argument("--clip-norm", type=_positive_float, default=None,
-                       help="clip the gradient's global L2 norm to this value")
-    train.add_argument("--seed", type=int, default=_DEFAULTS.seed,
-                       help="random seed; the same seed gives identical weights "
-                            "(default: %(default)s)")
+    _add_training_options(train, with_beta=True)
     train.add_argument("--out", metavar="FILE",
                        help="save the trained model to FILE (.npz with JSON metadata)")
     train.add_argument("--json", action="store_true",
                        help="print one JSON object with the final figures as the last line")
+
+    sweep = sub.add_parser(
+        "sweep", help="train one model per β and write the rate-distortion figures as CSV",
+        description="Train the same model once per β (same seed and settings) and write one "
+                    "CSV row per β: the per-sample reconstruction (distortion), KL (rate) and "
+                    "totals of the trained model on the whole data set.")
+    _add_training_options(sweep, with_beta=False)
+    sweep.add_argument("--betas", type=_beta_list, default=[0.25, 0.5, 1.0, 2.0, 4.0],
+                       help="comma-separated β values (default: 0.25,0.5,1,2,4)")
+    sweep.add_argument("--csv", metavar="FILE",
+                       help="write the CSV to FILE (atomically) instead of standard output")
     return parser
 
 
@@ -148,11 +183,7 @@ def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict
 
 
 def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    config = TrainConfig(
-        model=args.model, latent_dim=args.latent_dim, hidden_dim=args.hidden_dim,
-        beta=args.beta, warmup_epochs=args.warmup, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-        clip_norm=args.clip_norm, seed=args.seed)
+    config = _config_from(args, args.beta)
     data = load_digits()
     trainer = Trainer(config, data.images)
     progress = _ProgressBar(config.epochs, stderr)
@@ -198,6 +229,41 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return 1 if diverged is not None else 0
 
 
+SWEEP_COLUMNS = ("beta", "epochs", "recon", "kl", "total", "total_sampled", "mse", "seconds")
+
+
+def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    data = load_digits()
+    rows = []
+    for beta in args.betas:
+        config = _config_from(args, beta)
+        trainer = Trainer(config, data.images)
+        started = time.perf_counter()
+        try:
+            for _ in trainer.train():
+                pass
+        except TrainingDiverged as exc:
+            stderr.write(f"latentlab: β = {beta:g}: {exc}\n")
+            return 1
+        figures = final_figures(trainer.model, config, data.images)
+        figures.update(beta=beta, epochs=trainer.epoch,
+                       seconds=round(time.perf_counter() - started, 4))
+        rows.append(",".join("" if figures.get(c) is None else f"{figures[c]:.6g}"
+                             for c in SWEEP_COLUMNS))
+        if stderr.isatty():
+            stderr.write(f"β = {beta:g}: recon {figures['recon']:.4f}, KL {figures['kl']:.4f}\n")
+    text = ",".join(SWEEP_COLUMNS) + "\n" + "\n".join(rows) + "\n"
+    if args.csv is None:
+        stdout.write(text)
+        return 0
+    try:
+        atomic_write_text(Path(args.csv), text)
+    except OSError as exc:
+        stderr.write(f"latentlab: cannot write {args.csv}: {exc}\n")
+        return 1
+    return 0
+
+
 DEMO_DIR = Path("latentlab-demo")
 
 
@@ -214,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     limit_blas_threads(1)  # tiny matrices: BLAS worker threads only steal the cores
     if args.command == "train":
         return run_train(args, sys.stdout, sys.stderr)
+    if args.command == "sweep":
+        return run_sweep(args, sys.stdout, sys.stderr)
     export_dir = None
     if not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -10,8 +10,10 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -35,6 +37,32 @@ class SavedModel:
     history: list[EpochReport]
 
 
+def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` through a temporary file beside it and ``os.replace``: readers see
+    the old file or the new one, never a partial one, and a failure leaves no litter."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates the file 0600; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write a UTF-8 text file atomically (see :func:`_atomic_write`)."""
+    path = Path(path)
+    _atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    return path
+
+
 def save_model(path: str | os.PathLike, model: Model, config: TrainConfig,
                history: list[EpochReport] | tuple[EpochReport, ...] = ()) -> Path:
     """Write ``model`` with its training config and history to ``path`` atomically."""
@@ -48,21 +76,8 @@ def save_model(path: str | os.PathLike, model: Model, config: TrainConfig,
         "history": [r.to_dict() for r in history],
         "n_weights": int(model.weights.size),
     }
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, weights=model.weights,
-                                metadata=np.array(json.dumps(metadata)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates the file 0600; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    _atomic_write(path, lambda handle: np.savez_compressed(
+        handle, weights=model.weights, metadata=np.array(json.dumps(metadata))))
     return path
 
 

@@ -72,3 +72,24 @@ def test_unwritable_output_is_reported() -> None:
     result = _run("train", "--epochs", "1", "--out", "/nonexistent-dir/model.npz")
     assert result.returncode == 1
     assert "cannot save" in result.stderr
+
+
+def test_sweep_writes_rate_distortion_csv(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.csv"
+    result = _run("sweep", "--betas", "0.5,2", "--epochs", "40", "--csv", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "beta,epochs,recon,kl,total,total_sampled,mse,seconds"
+    rows = [dict(zip(lines[0].split(","), map(float, line.split(",")), strict=True))
+            for line in lines[1:]]
+    assert [r["beta"] for r in rows] == [0.5, 2.0]
+    assert rows[0]["recon"] < rows[1]["recon"]  # more β: worse reconstruction ...
+    assert rows[0]["kl"] > rows[1]["kl"]  # ... and a smaller rate
+
+
+def test_sweep_to_stdout_and_bad_betas() -> None:
+    result = _run("sweep", "--betas", "1", "--epochs", "1", "--model", "vae")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("beta,epochs,recon")
+    assert len(result.stdout.splitlines()) == 2
+    assert _run("sweep", "--betas", "1,-2").returncode == 2
