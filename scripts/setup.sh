@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu machine for LatentLab: the system libraries Qt needs,
-# a virtual environment in .venv, and LatentLab installed into it (editable).
+# a virtual environment in .venv, and LatentLab installed into it.
 #   bash scripts/setup.sh          # the app
 #   bash scripts/setup.sh --test   # the app plus the test tools (pytest, pytest-qt, ruff, mypy)
 set -euo pipefail
@@ -31,5 +31,5 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".$extras"
+.venv/bin/python -m pip install -q ".$extras"
 echo "LatentLab $(.venv/bin/python -c 'import latentlab; print(latentlab.__version__)') is installed in .venv"
