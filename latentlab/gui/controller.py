@@ -263,6 +263,11 @@ class TrainingController(QObject):
         trainer = self._trainers.get(slot)
         return None if trainer is None else trainer.config
 
+    def requested_config(self, slot: str) -> TrainConfig | None:
+        """The config the slot was last asked to train with (before any warm-up is dropped
+        for continued training)."""
+        return self._requested.get(slot)
+
     def epoch(self, slot: str) -> int:
         """Epochs the slot's trainer has finished (as last reported to the GUI thread)."""
         trainer = self._trainers.get(slot)
@@ -320,6 +325,7 @@ class TrainingController(QObject):
                                        model=model.copy())
         self._requested[slot] = cfg
         self._epochs[slot] = 0
+        self._set_state(TrainingState.IDLE)  # nothing runs; Start trains on from here
 
     def step(self, cfg: TrainConfig, primary: str) -> int:
         """Run exactly one more epoch of ``primary`` (pauses a running job first)."""

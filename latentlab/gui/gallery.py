@@ -46,7 +46,12 @@ SAMPLE_COUNTS = (16, 25, 36, 64)
 T_MIN, T_MAX = 0.1, 3.0
 _SLIDER_STEPS_PER_UNIT = 100  # slider ticks are hundredths of T
 _SEED_MAX = 2**31 - 1
-SEPARATOR_COLOR = (72, 110, 150)
+# Tiles are separated by gutters in the panel's white background: 8×8 digits touch
+# their tile's top and bottom edges, and thin lines on black let a column of digits read
+# as one tall stripe (a first impression of "stretched" tiles).
+SEPARATOR_COLOR = (255, 255, 255)
+SEPARATOR_WIDTH = 3
+BACKGROUND = "w"
 HIGHLIGHT_COLOR = (255, 165, 0)
 GREY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])  # 0 = black, 1 = white
 
@@ -194,7 +199,7 @@ class GalleryPanel(QWidget):
 
     def _build_view(self) -> None:
         view = pg.GraphicsLayoutWidget()
-        view.setBackground("k")
+        view.setBackground(BACKGROUND)
         view.ci.setContentsMargins(2, 2, 2, 2)
         view.setToolTip("Click a sample to show its latent code z on the latent map.")
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -205,7 +210,8 @@ class GalleryPanel(QWidget):
         item.setLevels((0.0, 1.0))
         item.setColorMap(GREY)
         vb.addItem(item)
-        sep = pg.PlotCurveItem(pen=pg.mkPen(SEPARATOR_COLOR, width=1), connect="pairs")
+        sep = pg.PlotCurveItem(pen=pg.mkPen(SEPARATOR_COLOR, width=SEPARATOR_WIDTH),
+                              connect="pairs")
         vb.addItem(sep)
         highlight = QGraphicsRectItem()
         pen = pg.mkPen(HIGHLIGHT_COLOR, width=2)

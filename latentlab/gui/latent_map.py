@@ -10,11 +10,14 @@ used for training.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import tempfile
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
+from pyqtgraph.exporters import ImageExporter, SVGExporter
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -451,10 +454,10 @@ class LatentMapPanel(QWidget):
         self._mode = mode
         self.view.ci.clear()
         slots = self.visible_slots()
-        # Side by side the plots are tall and narrow: equal axis scales would leave most of
-        # each one empty, so only a single map keeps its circles round.
+        # Equal axis scales in every mode: side by side, unequal scales squashed the
+        # prior's circles into ellipses and made the two maps' geometry incomparable.
         for m in self.maps.values():
-            m.vb.setAspectLocked(len(slots) == 1, 1.0)
+            m.vb.setAspectLocked(True, 1.0)
             m.fit(force=True)
         self.view.ci.addItem(self.legend, row=0, col=0, colspan=len(slots))
         for col, slot in enumerate(slots):
@@ -495,6 +498,22 @@ class LatentMapPanel(QWidget):
         params.param("height").setValue(int(height), blockSignal=exporter.heightChanged)
         params["background"] = pg.mkColor("w")
         exporter.export(str(path))
+
+    def export_svg(self, path: str) -> None:
+        """Write the visible map(s) as an SVG drawing (every point a vector circle)."""
+        exporter = SVGExporter(self.view.ci)
+        exporter.parameters()["background"] = pg.mkColor("w")
+        data = exporter.export(toBytes=True)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".latent-map.", suffix=".svg.tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     def natural_export_height(self, width: int) -> int:
         rect = self.view.ci.sceneBoundingRect()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -31,7 +34,14 @@ from PySide6.QtWidgets import (
 )
 
 import latentlab
-from latentlab.core import Dataset, EpochReport, ModelFileError, load_digits, load_model
+from latentlab.core import (
+    Dataset,
+    EpochReport,
+    ModelFileError,
+    load_digits,
+    load_model,
+    save_model,
+)
 from latentlab.paths import resource_path
 
 from ..blas import limit_blas_threads
@@ -53,6 +63,19 @@ DOCKS = (
     ("galleryDock", "Gallery", "Ctrl+4"),
     ("tradeoffDock", "β trade-off", "Ctrl+5"),
 )
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, so a failed
+    write never leaves a half-written file in place of an earlier one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def default_settings() -> QSettings:
@@ -146,6 +169,8 @@ class MainWindow(QMainWindow):
         self._first_frame_sent = False
         self._pretrained_shown = False
         self._job_labels: dict[int, str] = {}
+        self._last_progress: Progress | None = None
+        self._last_job_id: int | None = None
         self._shutting_down = False
 
         self._slow_slots: set[str] = set()
@@ -167,6 +192,7 @@ class MainWindow(QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_settings()
+        self._sync_mode_actions()
         self._sync_primary()
         self._refresh_decodes()
 
@@ -213,16 +239,40 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.export_map_action = QAction("Export latent &map…", self)
+        self.file_menu = file_menu = bar.addMenu("&File")
+        self.open_model_action = QAction("&Open model…", self)
+        self.open_model_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.open_model_action.setToolTip("Load a model and its settings from a .npz model file")
+        self.open_model_action.triggered.connect(self.open_model_dialog)
+        file_menu.addAction(self.open_model_action)
+        self.save_model_action = QAction("&Save model…", self)
+        self.save_model_action.setShortcut(QKeySequence("Ctrl+S"))
+        self.save_model_action.setToolTip(
+            "Save the selected model, its settings and its loss history to one .npz file")
+        self.save_model_action.triggered.connect(self.save_model_dialog)
+        file_menu.addAction(self.save_model_action)
+        file_menu.addSeparator()
+        self.export_menu = export_menu = file_menu.addMenu("&Export")
+        self.export_map_action = QAction("Latent &map as PNG…", self)
         self.export_map_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_map_action.setToolTip("Save the latent map as a PNG at a size you choose")
         self.export_map_action.triggered.connect(self.export_latent_map_dialog)
-        file_menu.addAction(self.export_map_action)
-        self.export_gallery_action = QAction("Export &gallery…", self)
+        self.export_svg_action = QAction("Latent map as &SVG…", self)
+        self.export_svg_action.setToolTip("Save the latent map as a scalable vector drawing")
+        self.export_svg_action.triggered.connect(self.export_latent_map_svg_dialog)
+        self.export_curves_action = QAction("&Loss curves as PNG…", self)
+        self.export_curves_action.triggered.connect(self.export_loss_curves_dialog)
+        self.export_codes_action = QAction("Latent &codes as CSV…", self)
+        self.export_codes_action.setToolTip(
+            "One row per image: index, label, the encoding μ (and log σ² for a VAE)")
+        self.export_codes_action.triggered.connect(self.export_latent_codes_dialog)
+        self.export_gallery_action = QAction("&Gallery as PNG…", self)
         self.export_gallery_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
         self.export_gallery_action.triggered.connect(self.export_gallery_dialog)
-        file_menu.addAction(self.export_gallery_action)
+        for action in (self.export_map_action, self.export_svg_action,
+                       self.export_curves_action, self.export_codes_action,
+                       self.export_gallery_action):
+            export_menu.addAction(action)
         file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -242,17 +292,29 @@ class MainWindow(QMainWindow):
         for action in (self.start_action, self.step_action, self.reset_action):
             train_menu.addAction(action)
 
-        view_menu = bar.addMenu("&View")
+        self.view_menu = view_menu = bar.addMenu("&View")
         for name, _title, shortcut in DOCKS:
             action = self.docks[name].toggleViewAction()
             action.setShortcut(QKeySequence(shortcut))
             view_menu.addAction(action)
         view_menu.addSeparator()
-        for mode, text in (("vae", "VAE map"), ("ae", "Autoencoder map"),
-                           ("both", "Both maps side by side")):
+        # The map mode is a choice of three: radio items that always show the current one.
+        self.map_mode_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        for mode, text, key in (("vae", "&VAE map", "Alt+1"), ("ae", "&Autoencoder map", "Alt+2"),
+                                ("both", "&Both maps side by side", "Alt+3")):
             action = QAction(text, self)
+            action.setCheckable(True)
+            action.setShortcut(QKeySequence(key))
             action.triggered.connect(lambda _=False, m=mode: self.map_panel.set_mode(m))
+            group.addAction(action)
             view_menu.addAction(action)
+            self.map_mode_actions[mode] = action
+        self.fit_map_action = QAction("&Fit map to the data", self)
+        self.fit_map_action.setShortcut(QKeySequence("Ctrl+0"))
+        self.fit_map_action.triggered.connect(self.map_panel.fit_view)
+        view_menu.addAction(self.fit_map_action)
         view_menu.addSeparator()
         self.reset_layout_action = QAction("Reset &layout", self)
         self.reset_layout_action.triggered.connect(self.reset_layout)
@@ -286,12 +348,19 @@ class MainWindow(QMainWindow):
         tp.modelTypeChanged.connect(lambda _k: self._sync_primary())
         mp.pointClicked.connect(self.set_current_point)
         mp.pressed.connect(c.hold_worker)
-        mp.modeChanged.connect(lambda _m: self._refresh_decodes())
+        mp.modeChanged.connect(self._on_map_mode)
         mp.axesChanged.connect(lambda _x, _y: self._on_axes_changed())
         mp.exportRequested.connect(self.export_latent_map_dialog)
         self.gallery.latentPicked.connect(self.pick_latent)
         for name in ("galleryDock", "tradeoffDock"):
             self.docks[name].visibilityChanged.connect(self._on_side_visibility)
+
+    def _on_map_mode(self, mode: str) -> None:
+        self._sync_mode_actions()
+        self._refresh_decodes()
+
+    def _sync_mode_actions(self) -> None:
+        self.map_mode_actions[self.map_panel.mode].setChecked(True)
 
     def _on_side_visibility(self, visible: bool) -> None:
         if visible:
@@ -369,11 +438,10 @@ class MainWindow(QMainWindow):
         """Space: pause a running job, otherwise start or resume the selected model."""
         if self.controller.running:
             self.controller.pause()
-            self.statusBar().showMessage("Paused — press Space or Resume to continue", 4000)
+            self.statusBar().showMessage("Pausing…")
         else:
             slot = self.primary_slot
             self._train({slot: self.training_panel.config()}, slot)
-            self.statusBar().showMessage(f"Training the {SLOT_TITLES[slot]}…", 3000)
 
     def pause_training(self) -> None:
         if self.controller.running:
@@ -408,24 +476,27 @@ class MainWindow(QMainWindow):
         if self.primary_slot != "vae" or self._shutting_down:
             return None
         tp = self.training_panel
-        job = self._train({"vae": tp.config("vae")}, "vae",
-                          from_scratch=tp.retrain_from_scratch, label=f"β = {beta:.2f}")
-        self.statusBar().showMessage(f"Retraining the VAE with β = {beta:.2f}…", 3000)
-        return job
+        how = "from scratch" if tp.retrain_from_scratch else "from the current weights"
+        return self._train({"vae": tp.config("vae")}, "vae",
+                           from_scratch=tp.retrain_from_scratch, label=f"β = {beta:.2f}",
+                           message=f"Retraining the VAE with β = {beta:.2f} {how}…")
 
     def _train(self, configs: dict[str, Any], primary: str, *, from_scratch: bool = False,
-               label: str = "") -> int:
+               label: str = "", message: str = "") -> int:
         job = self.controller.train(configs, primary, from_scratch=from_scratch)
         for slot in self.controller.fresh_slots:
             self._history[slot] = []
         if primary in self.controller.fresh_slots:
             self.training_panel.set_history(self.training_panel.model_kind, [])
-        self._after_launch(job, label)
+        self._after_launch(job, label, message)
         return job
 
-    def _after_launch(self, job: int, label: str) -> None:
+    def _after_launch(self, job: int, label: str, message: str = "") -> None:
         self._job_labels = {job: label}
+        self._last_job_id = job
         self._state_label.setText("training…")
+        slot = self.primary_slot
+        self.statusBar().showMessage(message or f"Training the {SLOT_TITLES[slot]}…")
 
     # -- controller → panels ------------------------------------------------------------
     def _on_update(self, p: Progress) -> None:
@@ -459,13 +530,24 @@ class MainWindow(QMainWindow):
         self.controller.hold_worker()
         p = self._slow_progress
         if p is not None:
-            label = self._job_labels.get(p.job_id, "")
-            self.training_panel.set_progress(p.epochs_done, p.epochs_total, p.elapsed, label)
+            self._last_progress = p
+            self._show_progress(p)
             self._slow_progress = None
         if self.primary_slot in self._slow_slots:
             self.training_panel.redraw_curves()
             self._side_timer.start()
         self._slow_slots.clear()
+
+    def _show_progress(self, p: Progress, note: str = "") -> None:
+        """The progress bar for ``p``: the model's own epoch (the curves' x and the figures
+        line count the same epochs) and this run's share, so "epoch 400 (this run
+        200/200)" never contradicts a figures line saying epoch 400."""
+        label = self._job_labels.get(p.job_id, "")
+        epoch = None
+        if len(p.models) == 1 and self.primary_slot in p.models:
+            epoch = len(self._history[self.primary_slot])
+        self.training_panel.set_progress(p.epochs_done, p.epochs_total, p.elapsed, label,
+                                         epoch=epoch, note=note)
 
     def _flush_side_panels(self) -> None:
         self.controller.hold_worker()
@@ -500,6 +582,8 @@ class MainWindow(QMainWindow):
             self._emit_first_frame_after_paint()
 
     def _on_state(self, state: TrainingState) -> None:
+        """Keep the button, the progress bar and both ends of the status bar in step: a
+        state change replaces whatever message the previous state left behind."""
         self.training_panel.set_state(state)
         text = {
             TrainingState.IDLE: "not trained",
@@ -509,6 +593,25 @@ class MainWindow(QMainWindow):
             TrainingState.DIVERGED: "diverged",
         }[state]
         self._state_label.setText(text)
+        if self._shutting_down:
+            return
+        slot = self.primary_slot
+        name = SLOT_TITLES[slot]
+        epoch = len(self._history[slot])
+        bar = self.statusBar()
+        if state is TrainingState.RUNNING:
+            bar.showMessage(f"Training the {name}…")
+        elif state is TrainingState.PAUSED:
+            p = self._last_progress
+            if p is not None and p.job_id == self._last_job_id:
+                self._show_progress(p, note="paused")
+            bar.showMessage(f"Paused the {name} at epoch {epoch} — Space or Resume "
+                            "continues", 8000)
+        elif state is TrainingState.FINISHED:
+            bar.showMessage(f"{name} trained to epoch {epoch}. Click the map to decode any "
+                            "z; Space trains another run.", 10000)
+        else:  # IDLE, DIVERGED (the divergence message follows from _on_diverged)
+            bar.clearMessage()
 
     def _on_job_finished(self, job_id: int) -> None:
         if job_id != self.controller.current_job_id and self.controller.running:
@@ -630,6 +733,166 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
             return
         self.statusBar().showMessage(f"Saved {saved}", 5000)
+
+    def _save_path(self, title: str, name: str, filters: str, suffix: str) -> str | None:
+        """Ask for a file to write; remember its folder; add ``suffix`` if missing."""
+        start = str(Path(self._last_dir()) / name)
+        path, _ = QFileDialog.getSaveFileName(self, title, start, filters)
+        if not path:
+            return None
+        if not path.lower().endswith(suffix):
+            path += suffix
+        self.settings.setValue("export/dir", str(Path(path).parent))
+        return path
+
+    def _export_slot(self) -> str:
+        """The model an export is about: the shown map's, or the selected one side by side."""
+        mode = self.map_panel.mode
+        return self.primary_slot if mode == "both" else mode
+
+    def export_latent_map_svg(self, path: str | Path) -> Path:
+        """Write the visible latent map(s) to ``path`` as SVG (vector dots and axes)."""
+        path = Path(path)
+        self.map_panel.export_svg(str(path))
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return path
+
+    def export_latent_map_svg_dialog(self) -> None:
+        path = self._save_path("Export latent map as SVG", "latent-map.svg",
+                               "SVG drawing (*.svg)", ".svg")
+        if path is None:
+            return
+        try:
+            self.export_latent_map_svg(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+
+    def export_loss_curves(self, path: str | Path, width: int = 1200) -> Path:
+        """Write the loss-curve chart to ``path`` as a PNG ``width`` pixels wide."""
+        path = Path(path)
+        self.training_panel.export_curves_png(str(path), int(width))
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return path
+
+    def export_loss_curves_dialog(self) -> None:
+        path = self._save_path("Export loss curves", "loss-curves.png", "PNG image (*.png)",
+                               ".png")
+        if path is None:
+            return
+        try:
+            self.export_loss_curves(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+
+    def export_latent_codes(self, path: str | Path, slot: str | None = None) -> Path:
+        """Write every image's latent code under ``slot``'s model (default: the shown map)
+        as CSV: ``index,label,mu_1..mu_K`` (``z_1..z_K`` for an autoencoder), then
+        ``logvar_1..logvar_K`` for a VAE. The file is replaced atomically."""
+        slot = slot or self._export_slot()
+        model = self.controller.latest_model(slot)
+        if model is None:
+            raise ValueError(f"the {SLOT_TITLES[slot]} has no trained model to encode with")
+        mu, log_var = model.encode(self.dataset.images)
+        k = mu.shape[1]
+        stem = "mu" if log_var is not None else "z"
+        header = ["index", "label", *(f"{stem}_{i + 1}" for i in range(k))]
+        columns = [mu]
+        if log_var is not None:
+            header += [f"logvar_{i + 1}" for i in range(k)]
+            columns.append(log_var)
+        values = np.concatenate(columns, axis=1)
+        labels = self.dataset.labels
+        lines = [",".join(header)]
+        for i, row in enumerate(values):
+            label = "" if labels is None else str(int(labels[i]))
+            lines.append(f"{i},{label}," + ",".join(f"{v:.9g}" for v in row))
+        path = Path(path)
+        _atomic_write_text(path, "\n".join(lines) + "\n")
+        self.statusBar().showMessage(f"Saved {len(values)} latent codes to {path}", 5000)
+        return path
+
+    def export_latent_codes_dialog(self) -> None:
+        path = self._save_path("Export latent codes", "latent-codes.csv", "CSV table (*.csv)",
+                               ".csv")
+        if path is None:
+            return
+        try:
+            self.export_latent_codes(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+
+    # -- model files --------------------------------------------------------------------
+    def save_model_file(self, path: str | Path, slot: str | None = None) -> Path:
+        """Save ``slot``'s model (default: the selected one) with its settings and loss
+        history (atomic: a failed save leaves any previous file intact)."""
+        slot = slot or self.primary_slot
+        model = self.controller.latest_model(slot)
+        if model is None:
+            raise ValueError(f"the {SLOT_TITLES[slot]} has no trained model to save")
+        cfg = self.controller.requested_config(slot)
+        if cfg is None or (cfg.model, cfg.latent_dim, cfg.hidden_dim) != (
+                model.kind, model.latent_dim, model.hidden_dim):
+            cfg = replace(self.training_panel.config(model.kind), latent_dim=model.latent_dim,
+                          hidden_dim=model.hidden_dim)
+        path = save_model(Path(path), model, cfg, self._history[slot])
+        self.statusBar().showMessage(
+            f"Saved the {SLOT_TITLES[slot]} ({len(self._history[slot])} epochs) to {path}", 6000)
+        return path
+
+    def save_model_dialog(self) -> None:
+        path = self._save_path("Save model", f"latentlab-{self.training_panel.model_kind}.npz",
+                               "LatentLab model (*.npz)", ".npz")
+        if path is None:
+            return
+        try:
+            self.save_model_file(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Save failed", f"Could not save {path}:\n{exc}")
+
+    def open_model_file(self, path: str | Path) -> None:
+        """Load a model file: it replaces its slot's model (training stops), appears on the
+        map and its settings fill the training panel. Raises :class:`ModelFileError` and
+        changes nothing when the file is bad or does not fit the data."""
+        saved = load_model(path)
+        model, cfg = saved.model, saved.config
+        d = self.dataset.images.shape[1]
+        if model.input_dim != d:
+            raise ModelFileError(
+                f"{path}: the model expects images of {model.input_dim} pixels; the data "
+                f"has {d}")
+        cfg = replace(cfg, model=model.kind, latent_dim=model.latent_dim,
+                      hidden_dim=model.hidden_dim)
+        slot = slot_of(model.kind)
+        self.training_panel.cancel_pending_beta()
+        self.training_panel.apply_settings(cfg.to_dict())
+        self.controller.adopt(slot, model, cfg)
+        self._history[slot] = list(saved.history)
+        self._picked_z = None
+        if slot not in self.map_panel.visible_slots():
+            self.map_panel.set_mode(slot)
+        self.map_panel.set_model(slot, model)
+        self.map_panel.maps[slot].fit(force=True)
+        self._sync_primary()
+        self._refresh_decodes()
+        n = len(saved.history)
+        self.training_panel.progress.setRange(0, 1)
+        self.training_panel.progress.setValue(1 if n else 0)
+        self.training_panel.set_progress_text(f"{Path(path).name}: {n} epochs · Start trains on")
+        self._state_label.setText("model loaded")
+        self.statusBar().showMessage(
+            f"Opened {path}: {SLOT_TITLES[slot]} with K = {model.latent_dim}, "
+            f"{n} epochs trained", 8000)
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_dir(),
+                                              "LatentLab model (*.npz);;All files (*)")
+        if not path:
+            return
+        self.settings.setValue("export/dir", str(Path(path).parent))
+        try:
+            self.open_model_file(path)
+        except ModelFileError as exc:
+            QMessageBox.warning(self, "Could not open the model", str(exc))
 
     def _last_dir(self) -> str:
         value = self.settings.value("export/dir", "")

@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .gallery import GREY, SEPARATOR_COLOR, mosaic, separator_segments, untile
+from .gallery import (
+    BACKGROUND,
+    GREY,
+    SEPARATOR_COLOR,
+    SEPARATOR_WIDTH,
+    mosaic,
+    separator_segments,
+    untile,
+)
 
 __all__ = ["TradeoffPanel"]
 
@@ -64,7 +72,8 @@ class _Strip:
         self.item.setLevels((0.0, 1.0))
         self.item.setColorMap(GREY)
         vb.addItem(self.item)
-        self.separators = pg.PlotCurveItem(pen=pg.mkPen(SEPARATOR_COLOR, width=1), connect="pairs")
+        self.separators = pg.PlotCurveItem(
+            pen=pg.mkPen(SEPARATOR_COLOR, width=SEPARATOR_WIDTH), connect="pairs")
         vb.addItem(self.separators)
 
     def show(self, images: np.ndarray, image_shape: tuple[int, int]) -> None:
@@ -138,16 +147,16 @@ class TradeoffPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addWidget(self._view, 3)
+        layout.addWidget(self._view, 4)
         layout.addWidget(self._figures_label)
-        layout.addWidget(self._chart, 4)
+        layout.addWidget(self._chart, 3)
         layout.addLayout(self._chart_buttons)
         self._update_texts()
 
     # ------------------------------------------------------------------ construction
     def _build_images(self) -> None:
         view = pg.GraphicsLayoutWidget()
-        view.setBackground("k")
+        view.setBackground(BACKGROUND)
         view.setMinimumHeight(150)
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         view.setToolTip(
@@ -161,13 +170,13 @@ class TradeoffPanel(QWidget):
             "Originals (top) and reconstructions (bottom): quality",
             row=0,
             col=0,
-            color="#dddddd",
+            color="#333333",
             size="9pt",
         )
         recon_vb = ci.addViewBox(
             row=1, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
         )
-        ci.addLabel("Random generations: diversity", row=2, col=0, color="#dddddd", size="9pt")
+        ci.addLabel("Random generations: diversity", row=2, col=0, color="#333333", size="9pt")
         gen_vb = ci.addViewBox(
             row=3, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
         )
@@ -186,7 +195,7 @@ class TradeoffPanel(QWidget):
         plot = chart.getPlotItem()
         plot.setTitle("Rate-distortion (one point per β)", color="#333333", size="10pt")
         plot.setLabel("bottom", "KL (rate), nats per sample")
-        plot.setLabel("left", "Reconstruction (distortion)")
+        plot.setLabel("left", "Recon (distortion)")
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)  # the range follows the points (_fit_chart)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -337,14 +338,40 @@ class TrainingPanel(QWidget):
         self.start_button.setText(text)
         self.step_button.setEnabled(state is not TrainingState.RUNNING)
 
-    def set_progress(self, done: int, total: int, elapsed: float, label: str = "") -> None:
+    def set_progress(self, done: int, total: int, elapsed: float, label: str = "",
+                     epoch: int | None = None, note: str = "") -> None:
+        """Show a run's progress: ``done`` of ``total`` epochs of this run after ``elapsed``
+        seconds. ``epoch`` is the model's own epoch count (pretrained history plus earlier
+        runs), shown first when given so the bar agrees with the curves and figures;
+        ``note`` replaces the time left (e.g. "paused")."""
         total = max(total, 1)
         self.progress.setRange(0, total)
         self.progress.setValue(min(done, total))
         left = elapsed / done * (total - done) if done > 0 else float("nan")
-        eta = f" · {_fmt_time(left)} left" if math.isfinite(left) and done < total else ""
+        if note:
+            tail = f" · {note}"
+        elif math.isfinite(left) and done < total:
+            tail = f" · {_fmt_time(left)} left"
+        else:
+            tail = ""
         prefix = f"{label}: " if label else ""
-        self.progress.setFormat(f"{prefix}epoch {done} / {total}{eta}")
+        if epoch is not None:
+            text = f"{prefix}epoch {epoch} (this run {min(done, total)}/{total}){tail}"
+        else:
+            text = f"{prefix}epoch {min(done, total)} / {total}{tail}"
+        self.progress.setFormat(text)
+
+    def export_curves_png(self, path: str, width: int = 1200) -> None:
+        """Write the loss-curve chart as a PNG ``width`` pixels wide (height follows the
+        chart's aspect); never opens a dialog."""
+        if width < 1:
+            raise ValueError(f"export width must be positive, got {width}")
+        exporter = ImageExporter(self.curves.getPlotItem())
+        params = exporter.parameters()
+        params["width"] = int(width)
+        params["background"] = pg.mkColor("w")
+        if not exporter.export(str(path)):
+            raise OSError(f"could not write {path}")
 
     def set_progress_text(self, text: str) -> None:
         self.progress.setFormat(text)

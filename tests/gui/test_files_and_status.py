@@ -1,0 +1,251 @@
+"""Model files (File ▸ Open / Save), the File ▸ Export formats, and what the window says
+about a run (progress bar, status bar) — all on the real MainWindow with real files."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from latentlab.core import TrainConfig, Trainer, load_model, save_model
+from latentlab.gui.controller import TrainingState
+
+TIMEOUT = 20_000
+
+
+def wait_idle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+
+
+@pytest.fixture
+def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
+    """Record QMessageBox.warning calls instead of opening a modal box."""
+    shown: list[tuple[str, str]] = []
+
+    def warning(_parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    return shown
+
+
+# -- model files ----------------------------------------------------------------------------
+
+
+def test_file_menu_has_open_and_save_shortcuts(window) -> None:
+    assert window.open_model_action.shortcut() == QKeySequence("Ctrl+O")
+    assert window.save_model_action.shortcut() == QKeySequence("Ctrl+S")
+    texts = [a.text() for a in window.export_menu.actions()]
+    assert any("SVG" in t for t in texts) and any("CSV" in t for t in texts)
+
+
+def test_save_then_open_restores_model_settings_and_history(qtbot, window, tmp_path) -> None:
+    saved_model = window.controller.latest_model("vae")
+    history = list(window.history("vae"))
+    path = window.save_model_file(tmp_path / "vae.npz")
+    on_disk = load_model(path)
+    np.testing.assert_array_equal(on_disk.model.weights, saved_model.weights)
+    assert len(on_disk.history) == len(history)
+
+    window.reset_training()  # forget it, then open it again
+    assert window.controller.latest_model("vae") is None
+    window.open_model_file(path)
+    model = window.controller.latest_model("vae")
+    np.testing.assert_array_equal(model.weights, saved_model.weights)
+    assert len(window.history("vae")) == len(history)
+    mu, _ = model.encode(window.dataset.images)
+    np.testing.assert_allclose(window.map_panel.maps["vae"].points, mu, atol=1e-6)
+    assert window.decode_view.image("vae") is not None
+    assert str(path.name) in window.training_panel.progress.format()
+    # Training continues from the opened weights.
+    window.training_panel.epochs_box.setValue(2)
+    window.toggle_training()
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert len(window.history("vae")) == len(history) + 2
+
+
+def test_opened_model_shows_its_config_in_the_training_panel(qtbot, window, tmp_path) -> None:
+    cfg = TrainConfig(model="ae", latent_dim=3, hidden_dim=24, epochs=2, lr=0.002,
+                      batch_size=32, seed=7)
+    trainer = Trainer(cfg, window.dataset.images)
+    for _ in range(2):
+        trainer.run_epoch()
+    path = save_model(tmp_path / "ae3.npz", trainer.model, cfg, trainer.history)
+    window.open_model_file(path)
+    tp = window.training_panel
+    assert tp.model_kind == "ae"
+    assert (tp.latent_box.value(), tp.hidden_box.value(), tp.batch_box.value(),
+            tp.seed_box.value()) == (3, 24, 32, 7)
+    assert tp.lr_box.value() == pytest.approx(0.002)
+    assert window.map_panel.mode == "ae"  # the opened model is on screen
+    assert window.map_panel.maps["ae"].model.latent_dim == 3
+    np.testing.assert_array_equal(window.controller.latest_model("ae").weights,
+                                  trainer.model.weights)
+    assert window.map_mode_actions["ae"].isChecked()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04truncated"])
+def test_bad_model_file_shows_a_message_and_changes_nothing(
+        qtbot, window, tmp_path, warnings_shown, monkeypatch, content) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(content)
+    before = window.controller.latest_model("vae")
+    history = len(window.history("vae"))
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName",
+                        lambda *a, **k: (str(bad), ""))
+    window.open_model_action.trigger()
+    assert len(warnings_shown) == 1
+    title, text = warnings_shown[0]
+    assert "open" in title.lower() and "bad.npz" in text
+    assert window.controller.latest_model("vae") is before
+    assert len(window.history("vae")) == history
+
+
+def test_model_for_other_image_size_is_refused(window, tmp_path, warnings_shown,
+                                               monkeypatch) -> None:
+    cfg = TrainConfig(model="vae", epochs=1)
+    trainer = Trainer(cfg, np.random.default_rng(0).random((50, 16), dtype=np.float32))
+    path = save_model(tmp_path / "tiny.npz", trainer.model, cfg, [])
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName",
+                        lambda *a, **k: (str(path), ""))
+    before = window.controller.latest_model("vae")
+    window.open_model_action.trigger()
+    assert "16 pixels" in warnings_shown[0][1]
+    assert window.controller.latest_model("vae") is before
+
+
+def test_save_failure_shows_a_message_and_keeps_the_old_file(
+        window, tmp_path, warnings_shown, monkeypatch) -> None:
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "missing-folder" / "m.npz"), ""))
+    window.save_model_action.trigger()
+    assert warnings_shown and "Save failed" in warnings_shown[0][0]
+    # Saving over an existing file replaces it whole.
+    target = tmp_path / "m.npz"
+    target.write_bytes(b"old")
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(target.with_suffix("")), ""))
+    window.save_model_action.trigger()
+    assert load_model(target).model.kind == "vae"
+    assert len(warnings_shown) == 1
+
+
+# -- exports --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["vae", "both"])
+def test_latent_map_svg_export(qtbot, window, tmp_path, mode) -> None:
+    window.map_panel.set_mode(mode)
+    qtbot.wait(20)
+    path = window.export_latent_map_svg(tmp_path / "map.svg")
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    text = path.read_text()
+    # Vector points, not one bitmap: at least one drawing element per data point.
+    n = len(window.dataset.images) * len(window.map_panel.visible_slots())
+    assert text.count("<path") + text.count("<ellipse") + text.count("<circle") >= n
+    assert "z₁" in text or "z&#8321;" in text
+
+
+def test_loss_curves_png_export(window, tmp_path) -> None:
+    path = window.export_loss_curves(tmp_path / "curves.png", width=900)
+    image = QImage(str(path))
+    assert image.width() == 900 and image.height() > 100
+    pixels = image.convertToFormat(QImage.Format.Format_RGB32)
+    colours = {pixels.pixel(x, y) for x in range(0, 900, 5) for y in range(0, image.height(), 5)}
+    assert len(colours) > 5  # curves and text, not a blank image
+
+
+@pytest.mark.parametrize("slot", ["vae", "ae"])
+def test_latent_codes_csv_export(window, tmp_path, slot) -> None:
+    path = window.export_latent_codes(tmp_path / f"codes-{slot}.csv", slot)
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    model = window.controller.latest_model(slot)
+    mu, log_var = model.encode(window.dataset.images)
+    k = model.latent_dim
+    if slot == "vae":
+        assert rows[0] == ["index", "label", *[f"mu_{i}" for i in range(1, k + 1)],
+                           *[f"logvar_{i}" for i in range(1, k + 1)]]
+        expected = np.concatenate([mu, log_var], axis=1)
+    else:
+        assert rows[0] == ["index", "label", *[f"z_{i}" for i in range(1, k + 1)]]
+        expected = mu
+    body = rows[1:]
+    assert len(body) == len(window.dataset.images)
+    assert [int(r[0]) for r in body] == list(range(len(body)))
+    assert [int(r[1]) for r in body] == window.dataset.labels.tolist()
+    values = np.array([[float(v) for v in r[2:]] for r in body])
+    np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_export_without_a_model_is_a_clear_error(window, tmp_path) -> None:
+    window.reset_training()
+    with pytest.raises(ValueError, match="no trained model"):
+        window.export_latent_codes(tmp_path / "codes.csv", "vae")
+    with pytest.raises(ValueError, match="no trained model"):
+        window.save_model_file(tmp_path / "m.npz", "vae")
+    assert not (tmp_path / "codes.csv").exists()
+
+
+# -- progress and status --------------------------------------------------------------------
+
+
+def test_progress_counts_the_models_epochs_and_the_run(qtbot, window) -> None:
+    """A run on top of the pretrained history: the bar says the model's epoch (as the
+    curves and figures do) and the run's share, and the status bar agrees at the end."""
+    pretrained = len(window.history("vae"))
+    window.training_panel.epochs_box.setValue(3)
+    window.toggle_training()
+    assert window.statusBar().currentMessage().startswith("Training the VAE")
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    fmt = window.training_panel.progress.format()
+    assert f"epoch {pretrained + 3} (this run 3/3)" in fmt
+    assert f"epoch {pretrained + 3}" in window.training_panel.figures.text()
+    message = window.statusBar().currentMessage()
+    assert "Training" not in message and f"epoch {pretrained + 3}" in message
+    assert window._state_label.text() == "finished"
+
+
+def test_pause_replaces_the_training_message(qtbot, window) -> None:
+    window.training_panel.epochs_box.setValue(100_000)
+    window.toggle_training()
+    qtbot.waitUntil(lambda: window.controller.epoch("vae") >= 2, timeout=TIMEOUT)
+    window.toggle_training()
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.PAUSED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert window.statusBar().currentMessage().startswith("Paused")
+    assert "paused" in window.training_panel.progress.format()
+    assert window._state_label.text() == "paused"
+
+
+# -- look -----------------------------------------------------------------------------------
+
+
+def test_gallery_tiles_are_square_on_screen(qtbot, window) -> None:
+    window.docks["galleryDock"].raise_()
+    qtbot.waitUntil(lambda: window.gallery.image_item.image is not None, timeout=TIMEOUT)
+    qtbot.wait(50)
+    vb = window.gallery.view_box
+    rect = vb.mapViewToScene(window.gallery.tile_rect(5)).boundingRect()
+    assert rect.width() > 10
+    assert rect.width() == pytest.approx(rect.height(), rel=0.02)
+
+
+def test_side_by_side_maps_keep_equal_axis_scales(qtbot, window) -> None:
+    window.map_mode_actions["both"].trigger()
+    assert window.map_panel.mode == "both"
+    assert window.map_mode_actions["both"].isChecked()
+    qtbot.wait(50)
+    for slot in ("vae", "ae"):
+        px, py = window.map_panel.maps[slot].vb.viewPixelSize()
+        assert px == pytest.approx(py, rel=0.01)
+    window.map_panel.set_mode("vae")  # the toolbar and the View menu stay in step
+    assert window.map_mode_actions["vae"].isChecked()
