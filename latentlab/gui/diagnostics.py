@@ -35,6 +35,7 @@ PCA_COLOR = (240, 150, 60)
 _KIND_NAMES = {"vae": "VAE", "ae": "Autoencoder", "linear": "Linear autoencoder"}
 _MAX_VALUE_LABELS = 12  # more bars than this: no number above each bar
 _MAX_LISTED_DIMS = 5
+_KL_AXIS_MIN = 0.5  # nats: the KL axis never zooms in further than this
 _WARNING_STYLE = (
     "QLabel { background: #fff3cd; color: #5c4300; border: 1px solid #e0b040;"
     " border-radius: 4px; padding: 6px; }"
@@ -143,7 +144,8 @@ class DiagnosticsPanel(QWidget):
         layout.addWidget(self._summary)
         layout.addWidget(self._chart, 1)
         layout.addWidget(self._comparison)
-        self._update_texts()
+        layout.addStretch(0)  # takes the room only while the chart is hidden
+        self._refresh()
 
     def _build_chart(self) -> None:
         chart = pg.PlotWidget()
@@ -158,6 +160,8 @@ class DiagnosticsPanel(QWidget):
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setTextPen("#333333")
             plot.getAxis(axis).setPen("#888888")
+        # No "(x1e-06)" rescaling of the axis: a collapsed dim's KL must read as ~0.
+        plot.getAxis("left").enableAutoSIPrefix(False)
         self._bars = pg.BarGraphItem(x=[], height=[], width=0.6, pen=pg.mkPen(None))
         plot.addItem(self._bars)
         self._chart = chart
@@ -234,8 +238,10 @@ class DiagnosticsPanel(QWidget):
                        f"the data has {images.shape[1]}.")
         if model is None or images is None or problem:
             self._draw_bars(np.zeros(0), [], [])
+            self._chart.hide()  # empty axes would only puzzle
             self._update_texts(problem)
             return
+        self._chart.show()
         mu, log_var = model.encode(images)
         self._model_mse = float(np.mean((model.decode(mu) - images) ** 2, dtype=np.float64))
         k = int(model.latent_dim)
@@ -245,7 +251,7 @@ class DiagnosticsPanel(QWidget):
             self._diagnostics = diag
             colours = [ACTIVE_COLOR if a else INACTIVE_COLOR for a in diag.active]
             self._set_chart_mode("kl", k)
-            self._draw_bars(diag.kl, colours, [f"{v:.2f}" for v in diag.kl])
+            self._draw_bars(diag.kl, colours, [f"{v:.2f}" for v in diag.kl], floor=_KL_AXIS_MIN)
         else:
             self._set_chart_mode("mse", k)
             self._draw_bars(np.array([self._model_mse, pca]), [MODEL_COLOR, PCA_COLOR],
@@ -284,7 +290,10 @@ class DiagnosticsPanel(QWidget):
                 "at best match PCA; a non-linear one can beat it."
             )
 
-    def _draw_bars(self, heights: np.ndarray, colours: list, texts: list[str]) -> None:
+    def _draw_bars(self, heights: np.ndarray, colours: list, texts: list[str],
+                   floor: float = 0.0) -> None:
+        """Bars at x = 0..n-1; the y axis reaches at least ``floor`` (so bars of ~0 look
+        like ~0 instead of filling the chart)."""
         n = len(heights)
         x = np.arange(n, dtype=float)
         # One shared (invisible) pen: pyqtgraph 0.14 fails on an empty ``pens`` list.
@@ -301,8 +310,8 @@ class DiagnosticsPanel(QWidget):
         for label, xi, h, text in zip(self._value_labels, x, heights, texts, strict=False):
             label.setText(text)
             label.setPos(float(xi), float(h))
-        top = float(np.max(heights)) if n else 1.0
-        self._plot.setYRange(0.0, top * 1.2 if top > 0 else 1.0, padding=0.0)
+        top = max(float(np.max(heights)) * 1.2 if n else 0.0, floor)
+        self._plot.setYRange(0.0, top if top > 0 else 1.0, padding=0.0)
 
     def _update_texts(self, problem: str = "") -> None:
         model = self._model
@@ -330,8 +339,8 @@ class DiagnosticsPanel(QWidget):
             )
         elif model.kind == "linear":
             self._summary.setText(
-                "A linear autoencoder spans at best the same subspace as PCA, so its error "
-                "can at best match PCA's."
+                "A linear autoencoder can at best match PCA: its optimum spans the same "
+                "subspace as the top principal components."
             )
         else:
             self._summary.setText(

@@ -125,6 +125,8 @@ class InterpolationPanel(QWidget):
             spin.setSpecialValueText("image —")
             spin.setPrefix("image #")
             spin.setKeyboardTracking(False)
+            spin.setValue(-1)
+            spin.setEnabled(False)  # until set_data brings images
             spin.setToolTip(
                 f"Set endpoint {which.upper()} to this data image (0-based index into the\n"
                 "data set), encoded with the model's mean encoding."
@@ -191,7 +193,9 @@ class InterpolationPanel(QWidget):
 
     def _build_view(self) -> None:
         view = pg.GraphicsLayoutWidget()
-        view.setBackground("k")
+        # The strip is one row of tiles in a view of any height: the margins take the
+        # panel's own colour so they read as space, not as part of the images.
+        view.setBackground(self.palette().color(self.backgroundRole()))
         view.ci.setContentsMargins(2, 2, 2, 2)
         view.setToolTip("Decoded images from A (left) to B (right).")
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -275,6 +279,7 @@ class InterpolationPanel(QWidget):
             spin = self._index_box[which]
             spin.blockSignals(True)
             spin.setRange(-1, images.shape[0] - 1)
+            spin.setEnabled(True)
             spin.blockSignals(False)
         defaults = self._default_indices()
         for which, index in zip(("a", "b"), defaults, strict=True):
@@ -532,7 +537,7 @@ class InterpolationPanel(QWidget):
         elif self._model is None:
             text = "Waiting for a trained model…"
         else:
-            text = (f"A = {self._describe('a')} → B = {self._describe('b')}: "
+            text = (f"A: {self._describe('a')} → B: {self._describe('b')} · "
                     f"{self.steps} steps, {_METHOD_TEXT[self.method].lower()}")
         self._caption.setText(text)
         self._export_button.setEnabled(self._images is not None)

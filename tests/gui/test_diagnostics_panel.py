@@ -68,6 +68,8 @@ def test_collapse_warning_for_a_beta_4_vae(panel: DiagnosticsPanel, collapsed_va
     warning = panel.warning_text
     assert warning.startswith(f"Posterior collapse: {diag.n_active} of 2 latent dims")
     assert "KL ≈ 0.00" in warning
+    # The KL axis keeps a floor, so the collapsed bars read as ~0 rather than filling it.
+    assert panel._plot.getViewBox().viewRange()[1][1] >= 0.5
     assert "KL warm-up" in warning and "smaller β" in warning and "β = 4" in warning
     assert panel._warning.isVisibleTo(panel)
     assert f"Active units: {diag.n_active} of 2" in panel._summary.text()
@@ -93,6 +95,7 @@ def test_no_warning_for_a_beta_1_vae(panel: DiagnosticsPanel, healthy_vae: Train
     assert heights.shape == (2,) and (heights > 0.3).all()
     assert heights.sum() == pytest.approx(model.evaluate(digits.images).kl, rel=1e-4)
     assert _brushes(panel) == [ACTIVE_COLOR, ACTIVE_COLOR]
+    assert not panel._chart.isHidden()
     assert [t.toPlainText() for t in panel._value_labels] == [f"{h:.2f}" for h in heights]
 
 
@@ -170,9 +173,11 @@ def test_mismatched_data_and_empty_states(qtbot, panel: DiagnosticsPanel,
     qtbot.addWidget(empty)
     assert "Train or load" in empty._summary.text()
     assert empty.bar_heights().size == 0
+    assert empty._chart.isHidden()  # no empty axes before a model
     panel.set_data(np.zeros((10, 16), dtype=np.float32), (4, 4), None)
     panel.show_model(healthy_vae.model.copy())
     assert "expects 64 pixels" in panel._summary.text()
     assert panel.diagnostics is None and panel.bar_heights().size == 0
+    assert panel._chart.isHidden()
     with pytest.raises(ValueError, match="shape"):
         panel.set_data(np.zeros((10, 15)), (4, 4), None)

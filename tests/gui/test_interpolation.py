@@ -210,6 +210,8 @@ def test_export_errors_are_clear(qtbot, panel: InterpolationPanel, tmp_path) -> 
     with pytest.raises(RuntimeError, match="empty"):
         empty.export_png(tmp_path / "empty.png")
     assert not empty._export_button.isEnabled()
+    assert empty._index_box["a"].text() == "image —" and not empty._index_box["a"].isEnabled()
+    assert "Pick endpoints" in empty._caption.text()
 
 
 def test_bad_arguments_are_refused(panel: InterpolationPanel) -> None:
