@@ -273,3 +273,17 @@ def test_without_labels_images_are_picked_by_number(qtbot, trainer: Trainer,
     assert path is not None
     np.testing.assert_allclose(grid, mosaic(trainer.model.decode(path), (8, 8), 1, 10),
                                atol=1e-6)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_export_of_a_shown_panel(qtbot, panel: InterpolationPanel, tmp_path) -> None:
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.waitUntil(lambda: not panel.image_item.sceneBoundingRect().isEmpty())
+    panel.set_steps(4)  # the view is re-ranged while shown
+    path = panel.export_png(tmp_path / "shown.png", scale=3)
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (4 * 8 * 3, 8 * 3)
+    grid = np.asarray(panel.image_item.image)
+    colour = image.pixelColor(3 * 24 + 5 * 3 + 1, 2 * 3 + 1)  # tile 3, pixel (2, 5)
+    assert abs(colour.red() - 255 * grid[2, 3 * 8 + 5]) <= 2
