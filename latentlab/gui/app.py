@@ -66,6 +66,29 @@ def _application(argv: list[str]) -> QApplication:
     return app
 
 
+# Qt's offscreen platform says this on every top-level show(); it is noise, not a warning
+# about LatentLab, and the headless demo should print only what matters.
+_BENIGN_QT_MESSAGES = ("This plugin does not support propagateSizeHints",)
+
+
+def _filter_benign_qt_messages() -> None:
+    """Drop known-benign Qt messages and pass every other one to the previous handler (or,
+    without one, to stderr as Qt would)."""
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+    previous = None
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if message.startswith(_BENIGN_QT_MESSAGES):
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        elif sys.stderr is not None:
+            sys.stderr.write(message + "\n")
+
+    previous = qInstallMessageHandler(handler)
+
+
 def run(argv: list[str], smoke: bool = False, export_dir: Path | None = None) -> int:
     """Open the LatentLab window and run the Qt event loop; return the exit status.
 
@@ -73,6 +96,7 @@ def run(argv: list[str], smoke: bool = False, export_dir: Path | None = None) ->
     window runs its self-check instead of waiting for the user (see the module docstring);
     ``export_dir`` keeps the smoke check's PNGs there.
     """
+    _filter_benign_qt_messages()
     if smoke:
         return _smoke(argv, export_dir)
     app = _application(argv)
