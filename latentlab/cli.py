@@ -146,10 +146,14 @@ class _ProgressBar:
         self.total, self.stream = total, stream
         self.enabled = stream.isatty() and total > 0
         self.started = time.perf_counter()
+        self._drawn = 0.0
 
     def update(self, epoch: int, total_loss: float) -> None:
-        if not self.enabled:
+        now = time.perf_counter()
+        # Redraw at most ~20 times a second: an epoch can take a millisecond.
+        if not self.enabled or (now - self._drawn < 0.05 and epoch < self.total):
             return
+        self._drawn = now
         width = 30
         filled = int(width * epoch / self.total)
         elapsed = time.perf_counter() - self.started
