@@ -37,6 +37,11 @@ from latentlab.core import EpochReport, Model, TrainConfig, Trainer, TrainingDiv
 DEFAULT_EMIT_INTERVAL = 0.020
 #: Longest the worker waits for the GUI to draw a snapshot before it trains on anyway.
 MAX_FRAME_WAIT = 0.25
+#: The worker trains in slices of about this much time (checked between batches) and then
+#: sleeps for YIELD_FOR, so a GUI thread waiting for the GIL gets it at once instead of
+#: waiting for the interpreter's forced switch.
+YIELD_AFTER = 0.006
+YIELD_FOR = 0.0003
 
 
 def slot_of(kind: str) -> str:
@@ -130,9 +135,16 @@ class _JobWorker(QObject):
         total = sum(max(0, t.target_epoch - t.trainer.epoch) for t in job.tasks)
         stop, gui_idle = job.stop, job.gui_idle
 
+        slice_start = time.perf_counter()
+
         def should_stop() -> bool:  # polled by the trainer between batches
+            nonlocal slice_start
             if not gui_idle.is_set():
                 gui_idle.wait(MAX_FRAME_WAIT)
+                slice_start = time.perf_counter()
+            elif time.perf_counter() - slice_start >= YIELD_AFTER:
+                time.sleep(YIELD_FOR)  # releases the GIL: the GUI thread runs if it waits
+                slice_start = time.perf_counter()
             return stop.is_set()
 
         next_tick = start

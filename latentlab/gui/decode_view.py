@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -91,6 +91,11 @@ class DecodeView(QWidget):
         self._slots: list[str] = []
         self.set_slots(["vae"])
         self.decodes = 0
+        self._details_due: set[str] = set()
+        self._details_timer = QTimer(self)
+        self._details_timer.setSingleShot(True)
+        self._details_timer.setInterval(0)
+        self._details_timer.timeout.connect(self.flush_details)
 
     def set_slots(self, slots: list[str]) -> None:
         self._slots = list(slots)
@@ -108,6 +113,7 @@ class DecodeView(QWidget):
         """Decode ``z: (K,)`` with ``model`` and show it (``None`` clears the row)."""
         row = self.rows[slot]
         if model is None or z is None:
+            self._details_due.discard(slot)
             row.image = None
             row.z = None
             row.decoded.clear()
@@ -123,6 +129,29 @@ class DecodeView(QWidget):
         row.image = image
         h, w = self._shape
         row.decoded.setImage(image.reshape(h, w), levels=(0.0, 1.0), autoLevels=False)
+        self.decodes += 1
+        # Only the decoding is urgent (a click must show it within a frame); the nearest
+        # image and the text follow on the next turn of the event loop, once per turn.
+        self._details_due.add(slot)
+        if not self._details_timer.isActive():
+            self._details_timer.start()
+
+    def flush_details(self) -> None:
+        """Bring the nearest images and z texts up to date now (normally a zero-timer)."""
+        self._details_timer.stop()
+        due, self._details_due = self._details_due, set()
+        for slot in due:
+            self._show_details(slot)
+
+    def details_pending(self) -> bool:
+        return bool(self._details_due)
+
+    def _show_details(self, slot: str) -> None:
+        row = self.rows[slot]
+        z, image = row.z, row.image
+        if z is None or image is None:
+            return
+        h, w = self._shape
         # Nearest training image in pixel space: ||x||² - 2 x·y (+ ||y||², constant).
         d2 = self._sq_norms - 2.0 * (self._images @ image)
         i = int(np.argmin(d2))
@@ -137,4 +166,3 @@ class DecodeView(QWidget):
         text = f"z = ({coords})   distance to nearest: {dist:.2f}"
         if row.z_text.text() != text:
             row.z_text.setText(text)
-        self.decodes += 1

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGraphicsEllipseItem,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -79,6 +80,10 @@ class PointCloudItem(pg.GraphicsObject):
         self._bounds = np.zeros((2, 2))  # [[xmin, xmax], [ymin, ymax]]
         self._frags = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
         self._export: dict | None = None
+        # Qt asks for the bounding rect on every mouse event (pyqtgraph's itemsNearEvent)
+        # and paint; pixelLength() is slow, so the rect is cached until the points or the
+        # view transform change.
+        self._brect: QRectF | None = None
 
     def _render_atlas(self, dpr: float) -> QPixmap:
         cell = self._cell
@@ -98,6 +103,7 @@ class PointCloudItem(pg.GraphicsObject):
     def set_points(self, xy: np.ndarray) -> None:
         """``xy: (N, 2)`` data coordinates (non-finite rows are not drawn)."""
         self.prepareGeometryChange()
+        self._brect = None
         xy = np.asarray(xy, dtype=np.float64)
         self._xy = xy
         finite = np.isfinite(xy).all(axis=1)
@@ -121,7 +127,14 @@ class PointCloudItem(pg.GraphicsObject):
     def setExportMode(self, export: bool, opts: dict | None = None) -> None:
         self._export = dict(opts or {}) if export else None
 
+    def viewTransformChanged(self) -> None:
+        self.prepareGeometryChange()
+        self._brect = None
+        super().viewTransformChanged()
+
     def boundingRect(self) -> QRectF:
+        if self._brect is not None:
+            return QRectF(self._brect)
         b = self.bounds()
         if b is None:
             return QRectF()
@@ -129,7 +142,10 @@ class PointCloudItem(pg.GraphicsObject):
         px = self.pixelLength(pg.Point(1, 0)) or 0.0
         py = self.pixelLength(pg.Point(0, 1)) or 0.0
         pad_x, pad_y = px * self._size, py * self._size
-        return QRectF(x0 - pad_x, y0 - pad_y, (x1 - x0) + 2 * pad_x, (y1 - y0) + 2 * pad_y)
+        rect = QRectF(x0 - pad_x, y0 - pad_y, (x1 - x0) + 2 * pad_x, (y1 - y0) + 2 * pad_y)
+        if px and py:  # only cache a rect computed with a real view transform
+            self._brect = rect
+        return QRectF(rect)
 
     def paint(self, painter: QPainter, option=None, widget=None) -> None:
         if self.bounds() is None:
@@ -206,8 +222,12 @@ class _MapPlot:
         pen = pg.mkPen("#111", width=1.5, style=Qt.PenStyle.DashLine)
         self.vline = pg.InfiniteLine(angle=90, pen=pen, movable=False)
         self.hline = pg.InfiniteLine(angle=0, pen=pen, movable=False)
-        self.marker = pg.ScatterPlotItem(
-            size=14, symbol="o", pen=pg.mkPen("#111", width=2), brush=pg.mkBrush(255, 255, 255, 90))
+        # A plain ellipse that ignores the view's scaling: a 14-px ring at any zoom, moved
+        # with setPos (a ScatterPlotItem rebuilds its spots and bounds on every click).
+        self.marker = QGraphicsEllipseItem(-7.0, -7.0, 14.0, 14.0)
+        self.marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.marker.setPen(pg.mkPen("#111", width=2))
+        self.marker.setBrush(pg.mkBrush(255, 255, 255, 90))
         for item in (self.vline, self.hline, self.marker):
             item.setZValue(10)
             item.setVisible(False)
@@ -263,7 +283,7 @@ class _MapPlot:
         if xy is not None:
             self.vline.setValue(xy[0])
             self.hline.setValue(xy[1])
-            self.marker.setData([xy[0]], [xy[1]])
+            self.marker.setPos(float(xy[0]), float(xy[1]))
 
     def _on_manual_range(self, *_args) -> None:
         self.auto_fit = False  # the user panned or zoomed: stop following the data
@@ -462,6 +482,7 @@ class LatentMapPanel(QWidget):
         self.view.ci.addItem(self.legend, row=0, col=0, colspan=len(slots))
         for col, slot in enumerate(slots):
             self.view.ci.addItem(self.maps[slot].plot, row=1, col=col)
+            self.maps[slot].set_current(self._current)
         self._hide_hover()
         if changed:
             self.modeChanged.emit(mode)
@@ -478,8 +499,8 @@ class LatentMapPanel(QWidget):
     def set_current(self, xy: tuple[float, float] | None) -> None:
         """Mark the current point (data coordinates on the shown axes) in every map."""
         self._current = xy
-        for m in self.maps.values():
-            m.set_current(xy)
+        for slot in self.visible_slots():  # a hidden map catches up in set_mode
+            self.maps[slot].set_current(xy)
 
     def fit_view(self) -> None:
         for m in self.maps.values():

@@ -61,6 +61,8 @@ def test_click_on_map_decodes_exactly_the_mapped_z(qtbot, window) -> None:
     # The nearest training image is the true nearest neighbour of the decoding.
     images = window.dataset.images
     nearest = int(np.argmin(((images - expected) ** 2).sum(axis=1)))
+    # The decoding is shown at once; the nearest image follows on the next loop turn.
+    qtbot.waitUntil(lambda: not window.decode_view.details_pending(), timeout=TIMEOUT)
     assert window.decode_view.rows["vae"]._nearest_index == nearest
 
 
