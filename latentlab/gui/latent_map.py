@@ -232,6 +232,14 @@ class _MapPlot:
             item.setZValue(10)
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
+        # The interpolation path (drawn on the map of the model it interpolates).
+        self.path_item = pg.PlotDataItem(
+            pen=pg.mkPen("#222", width=2, style=Qt.PenStyle.DashLine), symbol="o",
+            symbolSize=6, symbolBrush=pg.mkBrush("#ffffff"), symbolPen=pg.mkPen("#222"))
+        self.path_item.setZValue(9)
+        self.path_item.setVisible(False)
+        self.plot.addItem(self.path_item, ignoreBounds=True)
+        self.path: np.ndarray | None = None  # (N, K) latent path, or None
         self.prior_rings: list[QGraphicsEllipseItem] = []
         if slot == "vae":
             ring_pen = pg.mkPen(150, 150, 150, 140, width=1, style=Qt.PenStyle.DashLine)
@@ -264,6 +272,7 @@ class _MapPlot:
             self.plot.setTitle(title)
         if self._axis_names != (ax, ay):
             self._axis_names = (ax, ay)
+            self._draw_path()
             self.plot.setLabel("bottom", f"z{_sub(ax + 1)}")
             self.plot.setLabel("left", f"z{_sub(ay + 1)}")
 
@@ -275,6 +284,21 @@ class _MapPlot:
         name = SLOT_TITLES[self.slot]
         self._title = f"{name} — not trained (press Start)"
         self.plot.setTitle(self._title)
+
+    def set_path(self, path: np.ndarray | None) -> None:
+        """Draw ``path`` (N, K) projected to the shown axes (``None`` hides it)."""
+        self.path = None if path is None else np.asarray(path, dtype=np.float64)
+        self._draw_path()
+
+    def _draw_path(self) -> None:
+        path = self.path
+        ax, ay = self.axes
+        if path is None or path.ndim != 2 or path.shape[1] <= max(ax, ay):
+            self.path_item.setData([], [])
+            self.path_item.setVisible(False)
+            return
+        self.path_item.setData(path[:, ax], path[:, ay])
+        self.path_item.setVisible(True)
 
     def set_current(self, xy: tuple[float, float] | None) -> None:
         visible = xy is not None
@@ -344,6 +368,8 @@ class LatentMapPanel(QWidget):
     exportRequested = Signal()
     mapUpdated = Signal(str)
     pressed = Signal()  # a mouse button went down on the maps: a click may follow
+    #: Shift+click ("a") or Ctrl+click ("b") at data coordinates: an interpolation endpoint
+    endpointClicked = Signal(str, float, float)
 
     def __init__(self, images: np.ndarray, labels: np.ndarray | None,
                  image_shape: tuple[int, int], parent: QWidget | None = None) -> None:
@@ -436,8 +462,9 @@ class LatentMapPanel(QWidget):
         fit.setToolTip("Zoom to show every point again (pan: drag, zoom: wheel)")
         fit.clicked.connect(self.fit_view)
         row.addWidget(fit)
-        self._hint = QLabel("Click: decode that z · hover: see the image · drag: pan · "
-                            "wheel: zoom · right-click: export")
+        self._hint = QLabel("Click: decode that z · Shift/Ctrl+click: interpolate from A to B "
+                            "· hover: see the image · drag: pan · wheel: zoom · right-click: "
+                            "export")
         self._hint.setStyleSheet("color: #555;")
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
@@ -502,6 +529,11 @@ class LatentMapPanel(QWidget):
         for slot in self.visible_slots():  # a hidden map catches up in set_mode
             self.maps[slot].set_current(xy)
 
+    def set_path(self, slot: str, path: np.ndarray | None) -> None:
+        """Show the interpolation path on ``slot``'s map only (``None`` hides it)."""
+        for s, m in self.maps.items():
+            m.set_path(path if s == slot else None)
+
     def fit_view(self) -> None:
         for m in self.maps.values():
             m.fit(force=True)
@@ -563,6 +595,11 @@ class LatentMapPanel(QWidget):
             return
         event.accept()
         p = m.vb.mapSceneToView(event.scenePos())
+        mods = event.modifiers()
+        if mods & Qt.KeyboardModifier.ShiftModifier:
+            self.endpointClicked.emit("a", float(p.x()), float(p.y()))
+        elif mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            self.endpointClicked.emit("b", float(p.x()), float(p.y()))
         self.pointClicked.emit(float(p.x()), float(p.y()))
 
     def _on_scene_moved(self, scene_pos: QPointF) -> None:

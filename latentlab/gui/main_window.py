@@ -47,7 +47,9 @@ from latentlab.paths import resource_path
 from ..blas import limit_blas_threads
 from .controller import Progress, TrainingController, TrainingState, slot_of
 from .decode_view import DecodeView
+from .diagnostics import DiagnosticsPanel
 from .gallery import GalleryPanel
+from .interpolation import InterpolationPanel
 from .latent_map import SLOT_TITLES, LatentMapPanel
 from .tradeoff import TradeoffPanel
 from .training_panel import TrainingPanel
@@ -62,7 +64,10 @@ DOCKS = (
     ("decodeDock", "Decoded image", "Ctrl+3"),
     ("galleryDock", "Gallery", "Ctrl+4"),
     ("tradeoffDock", "β trade-off", "Ctrl+5"),
+    ("interpolationDock", "Interpolation", "Ctrl+6"),
+    ("diagnosticsDock", "Diagnostics", "Ctrl+7"),
 )
+SIDE_DOCKS = ("galleryDock", "tradeoffDock", "interpolationDock", "diagnosticsDock")
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -161,6 +166,10 @@ class MainWindow(QMainWindow):
         self.gallery.set_image_shape(ds.image_shape)
         self.tradeoff = TradeoffPanel()
         self.tradeoff.set_data(ds.images, ds.image_shape, ds.labels)
+        self.interpolation = InterpolationPanel()
+        self.interpolation.set_data(ds.images, ds.image_shape, ds.labels)
+        self.diagnostics = DiagnosticsPanel()
+        self.diagnostics.set_data(ds.images, ds.image_shape, ds.labels)
 
         self._history: dict[str, list[EpochReport]] = {"vae": [], "ae": []}
         self._current_xy: tuple[float, float] | None = (0.0, 0.0)
@@ -211,6 +220,8 @@ class MainWindow(QMainWindow):
             "decodeDock": self.decode_view,
             "galleryDock": self.gallery,
             "tradeoffDock": self.tradeoff,
+            "interpolationDock": self.interpolation,
+            "diagnosticsDock": self.diagnostics,
         }
         for name, title, _ in DOCKS:
             dock = QDockWidget(title, self)
@@ -231,6 +242,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["latentMapDock"], d["decodeDock"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["decodeDock"], d["galleryDock"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["galleryDock"], d["tradeoffDock"])
+        self.tabifyDockWidget(d["tradeoffDock"], d["interpolationDock"])
+        self.tabifyDockWidget(d["interpolationDock"], d["diagnosticsDock"])
         d["galleryDock"].raise_()
         self.resizeDocks([d["trainingDock"], d["latentMapDock"], d["decodeDock"]],
                          [380, 700, 360], Qt.Orientation.Horizontal)
@@ -269,9 +282,11 @@ class MainWindow(QMainWindow):
         self.export_gallery_action = QAction("&Gallery as PNG…", self)
         self.export_gallery_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
         self.export_gallery_action.triggered.connect(self.export_gallery_dialog)
+        self.export_interpolation_action = QAction("&Interpolation strip as PNG…", self)
+        self.export_interpolation_action.triggered.connect(self.export_interpolation_dialog)
         for action in (self.export_map_action, self.export_svg_action,
                        self.export_curves_action, self.export_codes_action,
-                       self.export_gallery_action):
+                       self.export_gallery_action, self.export_interpolation_action):
             export_menu.addAction(action)
         file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
@@ -352,7 +367,10 @@ class MainWindow(QMainWindow):
         mp.axesChanged.connect(lambda _x, _y: self._on_axes_changed())
         mp.exportRequested.connect(self.export_latent_map_dialog)
         self.gallery.latentPicked.connect(self.pick_latent)
-        for name in ("galleryDock", "tradeoffDock"):
+        mp.endpointClicked.connect(self.set_interpolation_endpoint)
+        self.interpolation.pathChanged.connect(self._on_path_changed)
+        self.interpolation.exportRequested.connect(self.export_interpolation_dialog)
+        for name in SIDE_DOCKS:
             self.docks[name].visibilityChanged.connect(self._on_side_visibility)
 
     def _on_map_mode(self, mode: str) -> None:
@@ -561,9 +579,13 @@ class MainWindow(QMainWindow):
             return
         if self._is_seen("galleryDock"):
             self.gallery.show_model(model)
+        last = self._history[slot][-1] if self._history[slot] else None
         if self._is_seen("tradeoffDock"):
-            last = self._history[slot][-1] if self._history[slot] else None
             self.tradeoff.show_model(model, last)
+        if self._is_seen("interpolationDock") or self.interpolation.path() is not None:
+            self.interpolation.show_model(model)  # cheap; keeps the map's path live
+        if self._is_seen("diagnosticsDock"):
+            self.diagnostics.show_model(model, last)
 
     def _is_seen(self, name: str) -> bool:
         """True when the dock's panel is on screen: a dock tabbed behind another still
@@ -571,6 +593,42 @@ class MainWindow(QMainWindow):
         per refresh, for nobody)."""
         dock = self.docks[name]
         return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+    def set_interpolation_endpoint(self, which: str, x: float, y: float) -> None:
+        """Shift/Ctrl+click on the map: make (x, y) on the shown axes (other dims 0) the
+        interpolation's endpoint A or B, for the selected model."""
+        slot = self.primary_slot
+        model = self.controller.latest_model(slot)
+        if model is None:
+            return
+        self.interpolation.show_model(model)
+        z = np.zeros(model.latent_dim, dtype=np.float64)
+        ax, ay = self.map_panel.maps[slot].axes
+        z[ax], z[ay] = x, y
+        self.interpolation.set_endpoint(which, z)
+        dock = self.docks["interpolationDock"]
+        if not self._is_seen("interpolationDock"):
+            dock.show()
+            dock.raise_()
+        self.statusBar().showMessage(
+            f"Interpolation endpoint {which.upper()} = ({x:.2f}, {y:.2f}) · Shift+click sets "
+            "A, Ctrl+click sets B", 5000)
+
+    def _on_path_changed(self, path: object) -> None:
+        self.map_panel.set_path(self.primary_slot,
+                                None if path is None else np.asarray(path))
+
+    def export_interpolation_dialog(self) -> None:
+        path = self._save_path("Export interpolation", "interpolation.png",
+                               "PNG image (*.png)", ".png")
+        if path is None:
+            return
+        try:
+            saved = self.interpolation.export_png(path)
+        except (OSError, ValueError, RuntimeError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+            return
+        self.statusBar().showMessage(f"Saved {saved}", 5000)
 
     def _vae_target(self) -> int:
         cfg = self.controller.config("vae")

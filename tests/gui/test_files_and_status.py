@@ -249,3 +249,71 @@ def test_side_by_side_maps_keep_equal_axis_scales(qtbot, window) -> None:
         assert px == pytest.approx(py, rel=0.01)
     window.map_panel.set_mode("vae")  # the toolbar and the View menu stay in step
     assert window.map_mode_actions["vae"].isChecked()
+
+
+# -- interpolation and diagnostics docks ----------------------------------------------------
+
+
+def _click_with(qtbot, window, fx: float, fy: float, modifier) -> tuple[float, float]:
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    m = window.map_panel.maps["vae"]
+    view = window.map_panel.view
+    rect = m.vb.sceneBoundingRect()
+    pixel = view.mapFromScene(QPointF(rect.left() + fx * rect.width(),
+                                      rect.top() + fy * rect.height()))
+    expected = m.vb.mapSceneToView(view.mapToScene(pixel))
+    before = window.decode_view.decodes
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier,
+                     QPoint(pixel.x(), pixel.y()))
+    qtbot.waitUntil(lambda: window.decode_view.decodes > before, timeout=TIMEOUT)
+    return expected.x(), expected.y()
+
+
+def test_shift_and_ctrl_clicks_set_the_interpolation_path_drawn_on_the_map(
+        qtbot, window) -> None:
+    from PySide6.QtCore import Qt
+
+    a = _click_with(qtbot, window, 0.3, 0.3, Qt.KeyboardModifier.ShiftModifier)
+    b = _click_with(qtbot, window, 0.7, 0.6, Qt.KeyboardModifier.ControlModifier)
+    panel = window.interpolation
+    np.testing.assert_allclose(panel.endpoint("a"), a, atol=1e-6)
+    np.testing.assert_allclose(panel.endpoint("b"), b, atol=1e-6)
+    assert window.docks["interpolationDock"].isVisible()
+    path = panel.path()
+    assert path is not None and len(path) == panel.steps
+    item = window.map_panel.maps["vae"].path_item
+    assert item.isVisible()
+    xs, ys = item.getData()
+    np.testing.assert_allclose(xs, path[:, 0], atol=1e-9)
+    np.testing.assert_allclose(ys, path[:, 1], atol=1e-9)
+    # The strip decodes the path with the map's model.
+    model = window.controller.latest_model("vae")
+    np.testing.assert_allclose(panel.images(), model.decode(path.astype(np.float32)),
+                               atol=1e-5)
+
+
+def test_diagnostics_dock_shows_the_selected_model_when_raised(qtbot, window) -> None:
+    dock = window.docks["diagnosticsDock"]
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(lambda: window.diagnostics.diagnostics is not None, timeout=TIMEOUT)
+    assert window.diagnostics.bar_heights().size == window.controller.latest_model(
+        "vae").latent_dim
+
+
+# A floating dock is a top-level window; the offscreen platform cannot raise one.
+@pytest.mark.qt_log_ignore("This plugin does not support raise")
+def test_new_docks_are_in_the_view_menu_and_restored(qtbot, make_window) -> None:
+    first = make_window()
+    titles = [a.text() for a in first.view_menu.actions()]
+    assert "Interpolation" in titles and "Diagnostics" in titles
+    first.docks["interpolationDock"].setFloating(True)
+    first.docks["diagnosticsDock"].close()
+    first.close()
+    second = make_window(pretrained=False)
+    assert second.docks["interpolationDock"].isFloating()
+    assert not second.docks["diagnosticsDock"].isVisible()
+    second.reset_layout()
+    assert not second.docks["interpolationDock"].isFloating()

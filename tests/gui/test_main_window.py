@@ -329,7 +329,7 @@ def test_docks_are_named_movable_and_reopenable_from_the_view_menu(window) -> No
         assert not dock.isVisible()
         toggle.trigger()
         assert dock.isVisible()
-    assert len(names) == 5 and all(names)
+    assert len(names) == 7 and all(names)
 
 
 def test_shortcuts_and_about_box(window, monkeypatch) -> None:
