@@ -462,9 +462,8 @@ class LatentMapPanel(QWidget):
         fit.setToolTip("Zoom to show every point again (pan: drag, zoom: wheel)")
         fit.clicked.connect(self.fit_view)
         row.addWidget(fit)
-        self._hint = QLabel("Click: decode that z · Shift/Ctrl+click: interpolate from A to B "
-                            "· hover: see the image · drag: pan · wheel: zoom · right-click: "
-                            "export")
+        self._hint = QLabel("Click: decode · Shift/Ctrl+click: path A→B · hover: image · "
+                            "drag: pan · wheel: zoom · right-click: export")
         self._hint.setStyleSheet("color: #555;")
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
