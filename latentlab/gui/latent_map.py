@@ -201,6 +201,9 @@ class _MapPlot:
         self.plot.setTitle(self._title)
         self.plot.setLabel("bottom", "z₁")
         self.plot.setLabel("left", "z₂")
+        for axis in ("bottom", "left"):
+            # Latent coordinates are plain numbers: never relabel them "×0.001".
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         # No grid: an axis that draws grid lines repaints with every frame of the cloud.
         # The VAE map gets the prior's 1σ/2σ/3σ circles instead, a more useful guide.
         self.plot.setMenuEnabled(True)
