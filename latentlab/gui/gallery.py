@@ -96,6 +96,39 @@ def separator_segments(
     return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
+def export_mosaic_png(view_box: pg.ViewBox, image_item: pg.ImageItem, path: str | Path,
+                      tiles: tuple[int, int], image_shape: tuple[int, int], scale: int,
+                      what: str) -> Path:
+    """Write the mosaic ``image_item`` (``tiles = (rows, cols)`` images of ``image_shape``)
+    as a PNG with ``scale`` pixels per image pixel, i.e. exactly
+    ``(cols*W*scale) x (rows*H*scale)``. ``what`` names it in error messages.
+
+    Raises ``ValueError`` for a bad scale and ``OSError`` when the file cannot be written.
+    """
+    scale = int(scale)
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(f"Cannot write {path}: folder {folder} does not exist.")
+    if path.is_dir():
+        raise OSError(f"Could not write the {what} PNG to {path}: it is a folder.")
+    (rows, cols), (h, w) = tiles, image_shape
+    # A hidden or never-shown panel (e.g. a closed dock) updates its transform lazily at
+    # paint time, and the exporter reads it to find the mosaic: bring it up to date first.
+    view_box.setRange(xRange=(0, cols * w), yRange=(0, rows * h), padding=0.0)
+    view_box.updateMatrix()
+    exporter = ImageExporter(image_item)
+    params = exporter.parameters()
+    params.param("width").setValue(cols * w * scale, blockSignal=exporter.widthChanged)
+    params.param("height").setValue(rows * h * scale, blockSignal=exporter.heightChanged)
+    params.param("antialias").setValue(False)
+    if not exporter.export(str(path)):
+        raise OSError(f"Could not write the {what} PNG to {path} (is it writable?).")
+    return path
+
+
 class GalleryPanel(QWidget):
     """Grid of samples decoded from z ~ N(0, T²·I) with temperature, resample and seed controls.
 
@@ -355,34 +388,14 @@ class GalleryPanel(QWidget):
         """
         if self._images is None:
             raise RuntimeError("The gallery is empty: train or load a model first.")
-        scale = int(scale)
-        if scale < 1:
-            raise ValueError(f"scale must be a positive integer, got {scale}")
-        path = Path(path)
-        folder = path.parent if str(path.parent) else Path(".")
-        if not folder.is_dir():
-            raise OSError(f"Cannot write {path}: folder {folder} does not exist.")
-        h, w = self._image_shape
-        width, height = self._grid * w * scale, self._grid * h * scale
-
-        # Bring the view's transform up to date: a hidden or never-shown panel (e.g. a closed
-        # dock) updates it lazily at paint time, and the exporter reads it to find the mosaic.
-        self.view_box.setRange(xRange=(0, self._grid * w), yRange=(0, self._grid * h), padding=0.0)
-        self.view_box.updateMatrix()
-        exporter = ImageExporter(self.image_item)
-        params = exporter.parameters()
-        params.param("width").setValue(width, blockSignal=exporter.widthChanged)
-        params.param("height").setValue(height, blockSignal=exporter.heightChanged)
-        params.param("antialias").setValue(False)
         was_visible = self._highlight.isVisible()
-        self._highlight.setVisible(False)
+        self._highlight.setVisible(False)  # the selection outline is not part of the figure
         try:
-            ok = exporter.export(str(path))
+            return export_mosaic_png(self.view_box, self.image_item, path,
+                                     (self._grid, self._grid), self._image_shape, scale,
+                                     "gallery")
         finally:
             self._highlight.setVisible(was_visible)
-        if not ok:
-            raise OSError(f"Could not write the gallery PNG to {path} (is it writable?).")
-        return path
 
     # ------------------------------------------------------------------ internals
     @staticmethod

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.diagnostics import INTERPOLATION_METHODS, interpolation_path
-from .gallery import GREY, SEPARATOR_COLOR, mosaic, separator_segments
+from .gallery import GREY, SEPARATOR_COLOR, export_mosaic_png, mosaic, separator_segments
 
 __all__ = ["ENDPOINT_COLORS", "InterpolationPanel"]
 
@@ -365,29 +364,9 @@ class InterpolationPanel(QWidget):
         if self._images is None or self._image_shape is None:
             raise RuntimeError("The interpolation strip is empty: pick two endpoints and "
                                "train or load a model first.")
-        scale = int(scale)
-        if scale < 1:
-            raise ValueError(f"scale must be a positive integer, got {scale}")
-        path = Path(path)
-        folder = path.parent if str(path.parent) else Path(".")
-        if not folder.is_dir():
-            raise OSError(f"Cannot write {path}: folder {folder} does not exist.")
-        if path.is_dir():
-            raise OSError(f"Could not write the interpolation PNG to {path}: it is a folder.")
-        h, w = self._image_shape
-        n = self._images.shape[0]
-        # A hidden or never-shown panel updates its transform lazily at paint time, and the
-        # exporter reads it to find the mosaic: bring it up to date first.
-        self.view_box.setRange(xRange=(0, n * w), yRange=(0, h), padding=0.0)
-        self.view_box.updateMatrix()
-        exporter = ImageExporter(self.image_item)
-        params = exporter.parameters()
-        params.param("width").setValue(n * w * scale, blockSignal=exporter.widthChanged)
-        params.param("height").setValue(h * scale, blockSignal=exporter.heightChanged)
-        params.param("antialias").setValue(False)
-        if not exporter.export(str(path)):
-            raise OSError(f"Could not write the interpolation PNG to {path} (is it writable?).")
-        return path
+        return export_mosaic_png(self.view_box, self.image_item, path,
+                                 (1, self._images.shape[0]), self._image_shape, scale,
+                                 "interpolation")
 
     # ------------------------------------------------------------------ internals
     @staticmethod
