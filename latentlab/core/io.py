@@ -56,11 +56,16 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         raise
 
 
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write a file atomically (see :func:`_atomic_write`)."""
+    path = Path(path)
+    _atomic_write(path, lambda handle: handle.write(data))
+    return path
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write a UTF-8 text file atomically (see :func:`_atomic_write`)."""
-    path = Path(path)
-    _atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
-    return path
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save_model(path: str | os.PathLike, model: Model, config: TrainConfig,

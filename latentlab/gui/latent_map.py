@@ -10,10 +10,7 @@ used for training.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 
 import numpy as np
 import pyqtgraph as pg
@@ -35,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from latentlab.core import Model
+from latentlab.core.io import atomic_write_bytes
 
 #: Matplotlib's "tab10": ten colours that stay distinguishable for most colour-vision types.
 LABEL_COLOURS = (
@@ -558,17 +556,7 @@ class LatentMapPanel(QWidget):
         """Write the visible map(s) as an SVG drawing (every point a vector circle)."""
         exporter = SVGExporter(self.view.ci)
         exporter.parameters()["background"] = pg.mkColor("w")
-        data = exporter.export(toBytes=True)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".latent-map.", suffix=".svg.tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write_bytes(path, bytes(exporter.export(toBytes=True)))
 
     def natural_export_height(self, width: int) -> int:
         rect = self.view.ci.sceneBoundingRect()

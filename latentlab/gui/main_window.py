@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from latentlab.core import (
     load_model,
     save_model,
 )
+from latentlab.core.io import atomic_write_text
 from latentlab.paths import resource_path
 
 from ..blas import limit_blas_threads
@@ -68,19 +67,6 @@ DOCKS = (
     ("diagnosticsDock", "Diagnostics", "Ctrl+7"),
 )
 SIDE_DOCKS = ("galleryDock", "tradeoffDock", "interpolationDock", "diagnosticsDock")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a failed
-    write never leaves a half-written file in place of an earlier one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def default_settings() -> QSettings:
@@ -872,7 +858,7 @@ class MainWindow(QMainWindow):
             label = "" if labels is None else str(int(labels[i]))
             lines.append(f"{i},{label}," + ",".join(f"{v:.9g}" for v in row))
         path = Path(path)
-        _atomic_write_text(path, "\n".join(lines) + "\n")
+        atomic_write_text(path, "\n".join(lines) + "\n")
         self.statusBar().showMessage(f"Saved {len(values)} latent codes to {path}", 5000)
         return path
 
