@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -605,16 +606,8 @@ class MainWindow(QMainWindow):
                                 None if path is None else np.asarray(path))
 
     def export_interpolation_dialog(self) -> None:
-        path = self._save_path("Export interpolation", "interpolation.png",
-                               "PNG image (*.png)", ".png")
-        if path is None:
-            return
-        try:
-            saved = self.interpolation.export_png(path)
-        except (OSError, ValueError, RuntimeError) as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
-            return
-        self.statusBar().showMessage(f"Saved {saved}", 5000)
+        self._export_dialog("Export interpolation", "interpolation.png", "PNG image (*.png)",
+                            ".png", self.interpolation.export_png)
 
     def _vae_target(self) -> int:
         cfg = self.controller.config("vae")
@@ -771,19 +764,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
 
     def export_gallery_dialog(self) -> None:
-        start = str(Path(self._last_dir()) / "gallery.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export gallery", start, "PNG image (*.png)")
-        if not path:
-            return
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        self.settings.setValue("export/dir", str(Path(path).parent))
-        try:
-            saved = self.gallery.export_png(path)
-        except (OSError, ValueError, RuntimeError) as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
-            return
-        self.statusBar().showMessage(f"Saved {saved}", 5000)
+        self._export_dialog("Export gallery", "gallery.png", "PNG image (*.png)", ".png",
+                            self.gallery.export_png)
 
     def _save_path(self, title: str, name: str, filters: str, suffix: str) -> str | None:
         """Ask for a file to write; remember its folder; add ``suffix`` if missing."""
@@ -795,6 +777,20 @@ class MainWindow(QMainWindow):
             path += suffix
         self.settings.setValue("export/dir", str(Path(path).parent))
         return path
+
+    def _export_dialog(self, title: str, name: str, filters: str, suffix: str,
+                       write: Callable[[str], object], failure: str = "Export failed") -> None:
+        """Ask for a file, ``write(path)`` it, and report a failure in a message box (the
+        writers are atomic, so a failure leaves any earlier file as it was)."""
+        path = self._save_path(title, name, filters, suffix)
+        if path is None:
+            return
+        try:
+            write(path)
+        except (OSError, ValueError, RuntimeError) as exc:
+            QMessageBox.warning(self, failure, f"Could not save {path}:\n{exc}")
+            return
+        self.statusBar().showMessage(f"Saved {path}", 5000)
 
     def _export_slot(self) -> str:
         """The model an export is about: the shown map's, or the selected one side by side."""
@@ -809,14 +805,8 @@ class MainWindow(QMainWindow):
         return path
 
     def export_latent_map_svg_dialog(self) -> None:
-        path = self._save_path("Export latent map as SVG", "latent-map.svg",
-                               "SVG drawing (*.svg)", ".svg")
-        if path is None:
-            return
-        try:
-            self.export_latent_map_svg(path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+        self._export_dialog("Export latent map as SVG", "latent-map.svg",
+                            "SVG drawing (*.svg)", ".svg", self.export_latent_map_svg)
 
     def export_loss_curves(self, path: str | Path, width: int = 1200) -> Path:
         """Write the loss-curve chart to ``path`` as a PNG ``width`` pixels wide."""
@@ -826,14 +816,8 @@ class MainWindow(QMainWindow):
         return path
 
     def export_loss_curves_dialog(self) -> None:
-        path = self._save_path("Export loss curves", "loss-curves.png", "PNG image (*.png)",
-                               ".png")
-        if path is None:
-            return
-        try:
-            self.export_loss_curves(path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+        self._export_dialog("Export loss curves", "loss-curves.png", "PNG image (*.png)",
+                            ".png", self.export_loss_curves)
 
     def export_latent_codes(self, path: str | Path, slot: str | None = None) -> Path:
         """Write every image's latent code under ``slot``'s model (default: the shown map)
@@ -863,14 +847,8 @@ class MainWindow(QMainWindow):
         return path
 
     def export_latent_codes_dialog(self) -> None:
-        path = self._save_path("Export latent codes", "latent-codes.csv", "CSV table (*.csv)",
-                               ".csv")
-        if path is None:
-            return
-        try:
-            self.export_latent_codes(path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not save {path}:\n{exc}")
+        self._export_dialog("Export latent codes", "latent-codes.csv", "CSV table (*.csv)",
+                            ".csv", self.export_latent_codes)
 
     # -- model files --------------------------------------------------------------------
     def save_model_file(self, path: str | Path, slot: str | None = None) -> Path:
@@ -891,14 +869,9 @@ class MainWindow(QMainWindow):
         return path
 
     def save_model_dialog(self) -> None:
-        path = self._save_path("Save model", f"latentlab-{self.training_panel.model_kind}.npz",
-                               "LatentLab model (*.npz)", ".npz")
-        if path is None:
-            return
-        try:
-            self.save_model_file(path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Save failed", f"Could not save {path}:\n{exc}")
+        self._export_dialog("Save model", f"latentlab-{self.training_panel.model_kind}.npz",
+                            "LatentLab model (*.npz)", ".npz", self.save_model_file,
+                            failure="Save failed")
 
     def open_model_file(self, path: str | Path) -> None:
         """Load a model file: it replaces its slot's model (training stops), appears on the

@@ -317,3 +317,46 @@ def test_new_docks_are_in_the_view_menu_and_restored(qtbot, make_window) -> None
     assert not second.docks["diagnosticsDock"].isVisible()
     second.reset_layout()
     assert not second.docks["interpolationDock"].isFloating()
+
+
+# -- the File menu's dialogs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("dialog", "suffix", "check"), [
+    ("export_gallery_dialog", ".png", lambda p: not QImage(str(p)).isNull()),
+    ("export_loss_curves_dialog", ".png", lambda p: not QImage(str(p)).isNull()),
+    ("export_latent_map_svg_dialog", ".svg", lambda p: ET.parse(p).getroot() is not None),
+    ("export_latent_codes_dialog", ".csv", lambda p: len(p.read_text().splitlines()) == 1798),
+    ("save_model_dialog", ".npz", lambda p: load_model(p).model is not None),
+])
+def test_dialogs_write_the_chosen_file_with_its_suffix(
+        window, tmp_path, monkeypatch, warnings_shown, dialog, suffix, check) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    chosen = tmp_path / "out"  # no suffix: the dialog adds it
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *args, **kwargs: (str(chosen), ""))
+    getattr(window, dialog)()
+    written = chosen.with_suffix(suffix)
+    assert warnings_shown == []
+    assert check(written)
+    assert window.settings.value("export/dir") == str(tmp_path)
+    assert str(written) in window.statusBar().currentMessage()
+
+
+def test_a_failed_export_is_reported_and_keeps_the_old_file(
+        window, tmp_path, monkeypatch, warnings_shown) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    target = tmp_path / "codes.csv"
+    target.write_text("precious\n")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *args, **kwargs: (str(target), ""))
+
+    def broken_write(path, text):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("latentlab.gui.main_window.atomic_write_text", broken_write)
+    window.export_latent_codes_dialog()
+    assert len(warnings_shown) == 1 and "disk full" in warnings_shown[0][1]
+    assert target.read_text() == "precious\n"
