@@ -17,10 +17,13 @@ from . import __version__
 from .blas import limit_blas_threads
 from .core import (
     MODEL_KINDS,
+    DataFileError,
+    Dataset,
     Model,
     TrainConfig,
     Trainer,
     TrainingDiverged,
+    load_dataset,
     load_digits,
     save_model,
 )
@@ -95,6 +98,11 @@ def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> N
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed,
                         help="random seed; the same seed gives identical weights "
                              "(default: %(default)s)")
+    parser.add_argument("--data", metavar="PATH",
+                        help="train on your own images instead of the bundled 8x8 digits: "
+                             ".npz (arrays 'images' and optional 'labels'), .npy "
+                             "(N×H×W or N×D), .csv (one image per row) or MNIST IDX "
+                             "(…-idx3-ubyte[.gz]); uint8 0..255 or float 0..1")
 
 
 def _config_from(args: argparse.Namespace, beta: float) -> TrainConfig:
@@ -116,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = sub.add_parser(
-        "train", help="train a model on the bundled digits without a display",
-        description="Train a model on the bundled 8x8 digits and report per-sample losses "
+        "train", help="train a model on the bundled digits (or --data) without a display",
+        description="Train a model on the bundled 8x8 digits (or your own images with "
+                    "--data) and report per-sample losses "
                     "(BCE summed over pixels and KL summed over latent dims, averaged over "
                     "samples, for a VAE; per-pixel MSE for an autoencoder).")
     _add_training_options(train, with_beta=True)
@@ -186,9 +195,14 @@ def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict
     return figures
 
 
+def _load_data(args: argparse.Namespace) -> Dataset:
+    """The bundled digits, or the data set named by ``--data`` (DataFileError if bad)."""
+    return load_dataset(args.data) if args.data else load_digits()
+
+
 def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     config = _config_from(args, args.beta)
-    data = load_digits()
+    data = _load_data(args)
     trainer = Trainer(config, data.images)
     progress = _ProgressBar(config.epochs, stderr)
     started = time.perf_counter()
@@ -204,7 +218,9 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     result: dict[str, Any] = {"model": config.model, "epochs": trainer.epoch,
                               "seconds": round(seconds, 4), "beta": config.beta,
-                              "latent_dim": config.latent_dim, "seed": config.seed}
+                              "latent_dim": config.latent_dim, "seed": config.seed,
+                              "data": data.name, "images": len(data),
+                              "image_shape": list(data.image_shape)}
     if diverged is None:
         result.update(final_figures(trainer.model, config, data.images))
         if trainer.history:
@@ -223,7 +239,9 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.json:
         stdout.write(json.dumps(result) + "\n")
     else:
-        lines = [f"{config.model}: {trainer.epoch} epochs in {seconds:.2f} s"]
+        h, w = data.image_shape
+        lines = [f"{config.model}: {trainer.epoch} epochs in {seconds:.2f} s on {data.name} "
+                 f"({len(data)} images, {h}×{w})"]
         for key in ("recon", "kl", "total", "total_sampled", "mse", "pca_mse"):
             if key in result:
                 lines.append(f"  {key:14s} {result[key]:.4f}")
@@ -237,7 +255,7 @@ SWEEP_COLUMNS = ("beta", "epochs", "recon", "kl", "total", "total_sampled", "mse
 
 
 def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    data = load_digits()
+    data = _load_data(args)
     rows = []
     for beta in args.betas:
         config = _config_from(args, beta)
@@ -282,10 +300,13 @@ def has_display() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     limit_blas_threads(1)  # tiny matrices: BLAS worker threads only steal the cores
-    if args.command == "train":
-        return run_train(args, sys.stdout, sys.stderr)
-    if args.command == "sweep":
-        return run_sweep(args, sys.stdout, sys.stderr)
+    if args.command in ("train", "sweep"):
+        command = run_train if args.command == "train" else run_sweep
+        try:
+            return command(args, sys.stdout, sys.stderr)
+        except DataFileError as exc:
+            sys.stderr.write(f"latentlab {args.command}: error: {exc}\n")
+            return 2
     export_dir = None
     if not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -12,12 +12,15 @@ from ..paths import resource_path
 @dataclass(frozen=True)
 class Dataset:
     """``images: (N, H*W)`` float32 in [0, 1]; ``labels: (N,)`` int64 or None (labels
-    only colour plots, they are never used for training); ``image_shape: (H, W)``."""
+    only colour plots, they are never used for training); ``image_shape: (H, W)``;
+    ``label_names``: the legend name of label i (e.g. a sub-folder's name), or None for
+    the numbers themselves."""
 
     images: np.ndarray
     labels: np.ndarray | None
     image_shape: tuple[int, int]
     name: str
+    label_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         h, w = self.image_shape
@@ -25,6 +28,15 @@ class Dataset:
             raise ValueError(f"images must have shape (N, {h * w}), got {self.images.shape}")
         if self.labels is not None and self.labels.shape != (self.images.shape[0],):
             raise ValueError("labels must have one entry per image")
+        if self.label_names is not None and self.labels is not None and len(self.labels) \
+                and not 0 <= int(self.labels.min()) <= int(self.labels.max()) \
+                < len(self.label_names):
+            raise ValueError("label_names must name every label 0..K-1")
+
+    def label_name(self, label: int) -> str:
+        """The legend name of ``label``."""
+        names = self.label_names
+        return names[label] if names is not None and 0 <= label < len(names) else str(label)
 
     def __len__(self) -> int:
         return int(self.images.shape[0])

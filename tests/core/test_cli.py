@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from latentlab import __version__
 from latentlab.core import load_model
 
@@ -93,3 +95,44 @@ def test_sweep_to_stdout_and_bad_betas() -> None:
     assert result.stdout.splitlines()[0].startswith("beta,epochs,recon")
     assert len(result.stdout.splitlines()) == 2
     assert _run("sweep", "--betas", "1,-2").returncode == 2
+
+
+def _synthetic_16x16(path: Path, n: int = 60) -> Path:
+    """Bright squares at two positions: a small 16×16 data set with labels 0/1."""
+    images = np.zeros((n, 16, 16), dtype=np.uint8)
+    labels = np.arange(n) % 2
+    for i in range(n):
+        r = 2 + (i * 3) % 5
+        c = 2 if labels[i] == 0 else 9
+        images[i, r:r + 5, c:c + 5] = 255
+    np.savez_compressed(path, images=images, labels=labels)
+    return path
+
+
+def test_train_on_own_data(tmp_path: Path) -> None:
+    data = _synthetic_16x16(tmp_path / "squares.npz")
+    out = tmp_path / "model.npz"
+    result = _run("train", "--data", str(data), "--model", "vae", "--epochs", "3",
+                  "--json", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["data"] == "squares" and figures["images"] == 60
+    assert figures["image_shape"] == [16, 16]
+    assert load_model(out).model.input_dim == 256  # the model's input follows the data
+    human = _run("train", "--data", str(data), "--model", "ae", "--epochs", "1")
+    assert human.returncode == 0 and "on squares (60 images, 16×16)" in human.stdout
+    sweep = _run("sweep", "--data", str(data), "--betas", "1", "--epochs", "1")
+    assert sweep.returncode == 0, sweep.stderr
+    assert len(sweep.stdout.splitlines()) == 2
+
+
+def test_bad_data_file_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.full((4, 8, 8), 7.5))
+    for command in ("train", "sweep"):
+        result = _run(command, "--data", str(bad), "--epochs", "1")
+        assert result.returncode == 2
+        assert "error:" in result.stderr and "expected values in [0, 1]" in result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    missing = _run("train", "--data", str(tmp_path / "none.npz"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
