@@ -360,6 +360,12 @@ class TrainingController(QObject):
             self._requested.pop(s, None)
         self._set_state(TrainingState.IDLE)
 
+    def set_images(self, images: np.ndarray) -> None:
+        """Train on ``images`` from now on: cancels any job (its results never arrive) and
+        forgets every trainer and model, which were fitted to the old data."""
+        self.reset()
+        self._images = images
+
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop the job, end the thread and wait for it (idempotent). True if it ended."""
         if self._shut_down:

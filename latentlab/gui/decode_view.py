@@ -8,6 +8,8 @@ Text lives in ordinary ``QLabel``s, so changing it never re-lays-out the graphic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
@@ -80,6 +82,7 @@ class DecodeView(QWidget):
         self._images = images
         self._labels = labels
         self._shape = image_shape
+        self._label_names: Sequence[str] | None = None
         self._sq_norms = np.einsum("ij,ij->i", images, images)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.rows = {slot: _SlotRow(slot, mono) for slot in ("vae", "ae")}
@@ -96,6 +99,27 @@ class DecodeView(QWidget):
         self._details_timer.setSingleShot(True)
         self._details_timer.setInterval(0)
         self._details_timer.timeout.connect(self.flush_details)
+
+    def set_data(self, images: np.ndarray, labels: np.ndarray | None,
+                 image_shape: tuple[int, int],
+                 label_names: Sequence[str] | None = None) -> None:
+        """A new data set: decodings are ``image_shape``; nearest images come from
+        ``images``. Clears what is shown until the next show_decoded."""
+        self._images = images
+        self._labels = labels
+        self._shape = image_shape
+        self._label_names = label_names
+        self._sq_norms = np.einsum("ij,ij->i", images, images)
+        self._details_due.clear()
+        for slot in self.rows:
+            self.show_decoded(slot, None, None)
+
+    def _label_text(self, i: int) -> str:
+        if self._labels is None:
+            return ""
+        c = int(self._labels[i])
+        names = self._label_names
+        return names[c] if names is not None and 0 <= c < len(names) else str(c)
 
     def set_slots(self, slots: list[str]) -> None:
         self._slots = list(slots)
@@ -159,7 +183,7 @@ class DecodeView(QWidget):
             row._nearest_index = i
             row.nearest.setImage(self._images[i].reshape(h, w), levels=(0.0, 1.0),
                                  autoLevels=False)
-            label = "" if self._labels is None else f", label {int(self._labels[i])}"
+            label = "" if self._labels is None else f", label {self._label_text(i)}"
             row.nearest_caption.setText(f"nearest training image\n#{i}{label}")
         coords = ", ".join(f"{v:+.2f}" for v in z)
         dist = float(np.sqrt(max(0.0, float(d2[i]) + float(image @ image))))

@@ -11,6 +11,7 @@ used for training.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -41,6 +42,7 @@ LABEL_COLOURS = (
 )
 SLOT_TITLES = {"vae": "VAE", "ae": "Autoencoder"}
 MODES = ("vae", "ae", "both")
+MAX_LEGEND_ENTRIES = 24  # more classes than this: the legend says "+N more"
 HOVER_RADIUS_PX = 8.0
 
 
@@ -82,6 +84,13 @@ class PointCloudItem(pg.GraphicsObject):
         # and paint; pixelLength() is slow, so the rect is cached until the points or the
         # view transform change.
         self._brect: QRectF | None = None
+
+    def set_groups(self, colours: list[QColor], groups: np.ndarray | None) -> None:
+        """New colours and per-point colour indices (a new data set); clears the points."""
+        self._colours = colours
+        self._groups = groups
+        self._atlas = None
+        self.set_points(np.zeros((0, 2)))
 
     def _render_atlas(self, dpr: float) -> QPixmap:
         cell = self._cell
@@ -180,12 +189,28 @@ class PointCloudItem(pg.GraphicsObject):
         painter.drawPixmapFragments(*self._frags.drawargs(), self._atlas)  # type: ignore[call-arg]
 
 
-def label_groups(labels: np.ndarray | None) -> list[tuple[np.ndarray | None, str, str]]:
-    """(row indices or None for all, legend name, colour) per label, in label order."""
+def label_groups(labels: np.ndarray | None, names: Sequence[str] | None = None
+                 ) -> list[tuple[np.ndarray | None, str, str]]:
+    """(row indices or None for all, legend name, colour) per label, in label order;
+    ``names[c]`` is label c's legend name (default: the number)."""
     if labels is None:
         return [(None, "data", "#4477aa")]
-    return [(np.flatnonzero(labels == c), str(int(c)), LABEL_COLOURS[i % len(LABEL_COLOURS)])
+
+    def name(c: int) -> str:
+        return names[c] if names is not None and 0 <= c < len(names) else str(c)
+
+    return [(np.flatnonzero(labels == c), name(int(c)), LABEL_COLOURS[i % len(LABEL_COLOURS)])
             for i, c in enumerate(np.unique(labels))]
+
+
+def _colour_index(labels: np.ndarray | None,
+                  groups: list[tuple[np.ndarray | None, str, str]]) -> np.ndarray | None:
+    if labels is None:
+        return None
+    colour_of = np.zeros(len(labels), dtype=int)
+    for i, (idx, _n, _c) in enumerate(groups):
+        colour_of[idx] = i
+    return colour_of
 
 
 class _MapPlot:
@@ -209,12 +234,8 @@ class _MapPlot:
         self.vb: pg.ViewBox = self.plot.getViewBox()
         self.vb.setAspectLocked(True, 1.0)  # equal scales: the prior's circles stay round
         groups = label_groups(labels)
-        colour_of = None
-        if labels is not None:
-            colour_of = np.zeros(len(labels), dtype=int)
-            for i, (idx, _n, _c) in enumerate(groups):
-                colour_of[idx] = i
-        self.cloud = PointCloudItem([pg.mkColor(c) for _i, _n, c in groups], colour_of)
+        self.cloud = PointCloudItem([pg.mkColor(c) for _i, _n, c in groups],
+                                    _colour_index(labels, groups))
         self.cloud.setZValue(1)
         self.plot.addItem(self.cloud)
         self.auto_fit = True
@@ -253,6 +274,7 @@ class _MapPlot:
                 self.plot.addItem(ring, ignoreBounds=True)
                 self.prior_rings.append(ring)
         self.model: Model | None = None
+        self.data_label = ""  # e.g. "squares, 600 images" after an import ("" = digits)
         self.points = np.zeros((0, 2), dtype=np.float32)  # the shown 2-D coordinates
         self.axes = (0, 1)
         self._axis_names = (0, 1)
@@ -268,6 +290,8 @@ class _MapPlot:
         self.fit(force=False)
         name = "Linear AE" if model.kind == "linear" else SLOT_TITLES[self.slot]
         title = f"{name} latent space (μ)" if model.kind == "vae" else f"{name} latent space"
+        if self.data_label:
+            title += f" · {self.data_label}"
         if title != self._title:  # a title change re-lays-out the plot: only when needed
             self._title = title
             self.plot.setTitle(title)
@@ -277,6 +301,15 @@ class _MapPlot:
             self.plot.setLabel("bottom", f"z{_sub(ax + 1)}")
             self.plot.setLabel("left", f"z{_sub(ay + 1)}")
 
+    def set_labels(self, labels: np.ndarray | None,
+                   groups: list[tuple[np.ndarray | None, str, str]]) -> None:
+        """A new data set: new point colours, no model, no path, a fresh fit."""
+        self.cloud.set_groups([pg.mkColor(c) for _i, _n, c in groups],
+                              _colour_index(labels, groups))
+        self.set_path(None)
+        self.auto_fit = True
+        self.clear()
+
     def clear(self) -> None:
         """Forget the model (after Reset): an empty map until the next model arrives."""
         self.model = None
@@ -284,6 +317,8 @@ class _MapPlot:
         self.cloud.set_points(self.points)
         name = SLOT_TITLES[self.slot]
         self._title = f"{name} — not trained (press Start)"
+        if self.data_label:
+            self._title += f" · {self.data_label}"
         self.plot.setTitle(self._title)
 
     def set_path(self, path: np.ndarray | None) -> None:
@@ -390,16 +425,14 @@ class LatentMapPanel(QWidget):
         self.view.ci.setContentsMargins(4, 4, 4, 4)
         self.maps = {slot: _MapPlot(slot, labels) for slot in ("vae", "ae")}
         # One legend for both maps, in a row of its own above them (never over the points).
-        groups = label_groups(labels)
-        self.legend = pg.LegendItem(colCount=len(groups), labelTextSize="9pt", horSpacing=10,
+        self._label_names: Sequence[str] | None = None
+        self.legend = pg.LegendItem(colCount=1, labelTextSize="9pt", horSpacing=10,
                                     frame=False, labelTextColor="#222")
-        self._legend_samples = []
-        for _idx, name, colour in groups:
-            sample = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(colour), name=name)
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, name)
+        self._legend_samples: list[pg.ScatterPlotItem] = []
+        self._fill_legend(label_groups(labels))
         self._legend_title = "digit label (colour only; labels are never used in training)"
         self.legend.setToolTip(self._legend_title)
+        self.data_name = "digits"
         for m in self.maps.values():
             action = QAction("Export latent map…", m.vb.menu)
             action.triggered.connect(self.exportRequested)
@@ -514,6 +547,50 @@ class LatentMapPanel(QWidget):
         if changed:
             self.modeChanged.emit(mode)
 
+    def _fill_legend(self, groups: list[tuple[np.ndarray | None, str, str]]) -> None:
+        self.legend.clear()
+        self._legend_samples = []
+        shown = groups[:MAX_LEGEND_ENTRIES]
+        self.legend.setColumnCount(min(len(shown), 12))
+        for _idx, name, colour in shown:
+            sample = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(colour), name=name)
+            self._legend_samples.append(sample)
+            self.legend.addItem(sample, name)
+        if len(groups) > len(shown):
+            more = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush("#bbbbbb"))
+            self._legend_samples.append(more)
+            self.legend.addItem(more, f"+{len(groups) - len(shown)} more")
+
+    def set_data(self, images: np.ndarray, labels: np.ndarray | None,
+                 image_shape: tuple[int, int], name: str = "data",
+                 label_names: Sequence[str] | None = None) -> None:
+        """Show a new data set: recoloured points (one colour without labels), a new
+        legend, hover images of ``image_shape``; both maps are empty until set_model."""
+        self._images = images
+        self._labels = labels
+        self._shape = image_shape
+        self._label_names = label_names
+        self.data_name = name
+        groups = label_groups(labels, label_names)
+        h, w = image_shape
+        for m in self.maps.values():
+            m.data_label = "" if name == "digits" else f"{name}, {len(images):,} images {h}×{w}"
+            m.set_labels(labels, groups)
+        self._fill_legend(groups)
+        what = "label" if labels is not None else f"{name}: no labels, one colour"
+        self._legend_title = f"{what} (colour only; labels are never used in training)"
+        self.legend.setToolTip(self._legend_title)
+        self._hide_hover()
+        self.set_mode(self._mode)  # re-lay out the legend row
+
+    def label_text(self, index: int) -> str:
+        """The hover text's label of data image ``index`` ("" without labels)."""
+        if self._labels is None:
+            return ""
+        c = int(self._labels[index])
+        names = self._label_names
+        return names[c] if names is not None and 0 <= c < len(names) else str(c)
+
     def set_model(self, slot: str, model: Model) -> None:
         """Encode the data set with ``model`` and redraw ``slot``'s map."""
         if model.latent_dim != self._ax_x.count():
@@ -603,7 +680,7 @@ class LatentMapPanel(QWidget):
     def _show_hover(self, m: _MapPlot, index: int, scene_pos: QPointF) -> None:
         self.hovered_index = index
         x, y = m.points[index]
-        label = "" if self._labels is None else f"<b>label {int(self._labels[index])}</b><br>"
+        label = "" if self._labels is None else f"<b>label {self.label_text(index)}</b><br>"
         self._hover_text.setText(
             f"{label}<span style='color:#555'>image #{index}<br>z = ({x:.2f}, {y:.2f})</span>")
         self._hover_image.setPixmap(gray_pixmap(self._images[index], self._shape, 7))

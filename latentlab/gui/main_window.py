@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFormLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -34,9 +35,11 @@ from PySide6.QtWidgets import (
 
 import latentlab
 from latentlab.core import (
+    DataFileError,
     Dataset,
     EpochReport,
     ModelFileError,
+    load_dataset,
     load_digits,
     load_model,
     save_model,
@@ -49,6 +52,7 @@ from .controller import Progress, TrainingController, TrainingState, slot_of
 from .decode_view import DecodeView
 from .diagnostics import DiagnosticsPanel
 from .gallery import GalleryPanel
+from .image_folder import FolderImport, load_image_folder
 from .interpolation import InterpolationPanel
 from .latent_map import SLOT_TITLES, LatentMapPanel
 from .tradeoff import TradeoffPanel
@@ -67,6 +71,11 @@ DOCKS = (
     ("interpolationDock", "Interpolation", "Ctrl+6"),
     ("diagnosticsDock", "Diagnostics", "Ctrl+7"),
 )
+FOLDER_SIZES: dict[str, tuple[int, int] | None] = {
+    "Automatic (8×8 if every image is that small, else 28×28)": None,
+    "8×8": (8, 8), "16×16": (16, 16), "28×28": (28, 28), "32×32": (32, 32),
+    "64×64": (64, 64),
+}
 SIDE_DOCKS = ("galleryDock", "tradeoffDock", "interpolationDock", "diagnosticsDock")
 
 
@@ -140,7 +149,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("latentLabMainWindow")
         self.setWindowTitle("LatentLab — autoencoders and VAEs on 8×8 digits")
-        self.dataset = dataset if dataset is not None else load_digits()
+        self._bundled: Dataset | None = None
+        if dataset is None:
+            dataset = self._bundled = load_digits()
+        self.dataset = dataset
         self.settings = settings if settings is not None else default_settings()
         ds = self.dataset
         limit_blas_threads(1)  # tiny matrices: BLAS worker threads only steal the cores
@@ -251,6 +263,23 @@ class MainWindow(QMainWindow):
             "Save the selected model, its settings and its loss history to one .npz file")
         self.save_model_action.triggered.connect(self.save_model_dialog)
         file_menu.addAction(self.save_model_action)
+        file_menu.addSeparator()
+        self.import_file_action = QAction("&Import images…", self)
+        self.import_file_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_file_action.setToolTip(
+            "Train on your own images: .npz, .npy, .csv or MNIST IDX (…-idx3-ubyte[.gz])")
+        self.import_file_action.triggered.connect(self.import_data_dialog)
+        file_menu.addAction(self.import_file_action)
+        self.import_folder_action = QAction("Import a &folder of images…", self)
+        self.import_folder_action.setToolTip(
+            "Train on a folder of PNG/JPEG images (grayscale, resized); sub-folders are "
+            "classes")
+        self.import_folder_action.triggered.connect(self.import_folder_dialog)
+        file_menu.addAction(self.import_folder_action)
+        self.use_digits_action = QAction("Use the bundled &digits", self)
+        self.use_digits_action.setToolTip("Go back to the 1,797 8×8 digits")
+        self.use_digits_action.triggered.connect(self.use_bundled_digits)
+        file_menu.addAction(self.use_digits_action)
         file_menu.addSeparator()
         self.export_menu = export_menu = file_menu.addMenu("&Export")
         self.export_map_action = QAction("Latent &map as PNG…", self)
@@ -917,6 +946,122 @@ class MainWindow(QMainWindow):
             self.open_model_file(path)
         except ModelFileError as exc:
             QMessageBox.warning(self, "Could not open the model", str(exc))
+
+    # -- data sets ----------------------------------------------------------------------
+    def load_dataset(self, dataset: Dataset, *, train: bool = True) -> None:
+        """Make ``dataset`` the data of every panel: stop training (a cancelled job's
+        results never arrive), drop the models (they were fitted to the old data), clear
+        the maps, decode views, gallery, trade-off points and interpolation, then train a
+        VAE and an autoencoder on the new data (the shipped pretrained models instead,
+        for the bundled digits)."""
+        if self._shutting_down:
+            return
+        self.training_panel.cancel_pending_beta()
+        self._slow_timer.stop()
+        self._side_timer.stop()
+        self.controller.set_images(dataset.images)
+        self.dataset = ds = dataset
+        self._history = {"vae": [], "ae": []}
+        self._current_xy = (0.0, 0.0)
+        self._picked_z = None
+        self._startup_job = None
+        self._job_labels = {}
+        self._last_progress = None
+        self._slow_progress = None
+        self._slow_slots.clear()
+        names = ds.label_names
+        self.map_panel.set_data(ds.images, ds.labels, ds.image_shape, ds.name, names)
+        self.decode_view.set_data(ds.images, ds.labels, ds.image_shape, names)
+        self.gallery.clear()
+        self.gallery.set_image_shape(ds.image_shape)
+        for panel in (self.tradeoff, self.diagnostics):
+            panel.show_model(None)
+            panel.set_data(ds.images, ds.image_shape, ds.labels)
+        self.tradeoff.clear_points()
+        self.interpolation.show_model(None)
+        self.interpolation.set_data(ds.images, ds.image_shape, ds.labels)
+        self.training_panel.set_history(self.training_panel.model_kind, [])
+        self.training_panel.progress.setRange(0, 1)
+        self.training_panel.progress.setValue(0)
+        self.training_panel.set_progress_text("not started")
+        self.setWindowTitle(f"LatentLab — {self.data_description()}")
+        self._refresh_decodes()
+        missing = self.load_pretrained() if ds is self._digits else ["vae", "ae"]
+        if train and missing:
+            self.start_initial_training(missing)
+        self.statusBar().showMessage(
+            f"Data: {self.data_description()}"
+            + (" — training a VAE and an autoencoder on it…" if train and missing else ""),
+            10000)
+
+    def data_description(self) -> str:
+        """E.g. "squares: 600 images, 16×16, 2 labels"."""
+        ds = self.dataset
+        h, w = ds.image_shape
+        labels = "no labels" if ds.labels is None else \
+            f"{len(np.unique(ds.labels))} labels"
+        return f"{ds.name}: {len(ds):,} images, {h}×{w}, {labels}"
+
+    @property
+    def _digits(self) -> Dataset:
+        """The bundled digits (loaded once)."""
+        if self._bundled is None:
+            self._bundled = load_digits()
+        return self._bundled
+
+    def use_bundled_digits(self) -> None:
+        """Go back to the bundled 8×8 digits (and their pretrained models)."""
+        self.load_dataset(self._digits)
+        self.setWindowTitle("LatentLab — autoencoders and VAEs on 8×8 digits")
+
+    def import_data_file(self, path: str | Path) -> Dataset:
+        """Load a data file (see :func:`latentlab.core.load_dataset`) and switch to it.
+        Raises :class:`DataFileError` and changes nothing when the file is bad."""
+        dataset = load_dataset(path)
+        self.load_dataset(dataset)
+        return dataset
+
+    def import_image_folder(self, folder: str | Path,
+                            size: tuple[int, int] | None = None) -> FolderImport:
+        """Load a folder of PNG/JPEG images (see :mod:`.image_folder`) and switch to it.
+        Raises :class:`DataFileError` and changes nothing when nothing usable is found."""
+        result = load_image_folder(folder, size)
+        self.load_dataset(result.dataset)
+        if result.skipped:
+            self.statusBar().showMessage(
+                f"Data: {self.data_description()} — skipped {len(result.skipped)} unreadable "
+                f"file{'s' if len(result.skipped) != 1 else ''}", 15000)
+        return result
+
+    def import_data_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import images", self._last_dir(),
+            "Image data (*.npz *.npy *.csv *idx3-ubyte *idx3-ubyte.gz);;"
+            "NumPy arrays (*.npz *.npy);;CSV, one image per row (*.csv);;"
+            "MNIST IDX (*idx3-ubyte *idx3-ubyte.gz);;All files (*)")
+        if not path:
+            return
+        self.settings.setValue("export/dir", str(Path(path).parent))
+        try:
+            self.import_data_file(path)
+        except DataFileError as exc:
+            QMessageBox.warning(self, "Could not import the images", str(exc))
+
+    def import_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of images",
+                                                  self._last_dir())
+        if not folder:
+            return
+        self.settings.setValue("export/dir", folder)
+        choices = list(FOLDER_SIZES)
+        choice, ok = QInputDialog.getItem(
+            self, "Image size", "Resize every image to:", choices, 0, False)
+        if not ok:
+            return
+        try:
+            self.import_image_folder(folder, FOLDER_SIZES[choice])
+        except DataFileError as exc:
+            QMessageBox.warning(self, "Could not import the images", str(exc))
 
     def _last_dir(self) -> str:
         value = self.settings.value("export/dir", "")

@@ -1,0 +1,165 @@
+"""File ▸ Import images: the real MainWindow switches to a practitioner's own data set
+(a 16×16 .npz, a folder of PNGs), trains on it, and a bad file changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from latentlab.core import DataFileError, Dataset, load_digits
+from latentlab.gui.image_folder import load_image_folder
+
+TIMEOUT = 30_000
+
+
+def squares(n: int = 120, side: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """A bright square at the left (label 0) or right (label 1), at varying heights."""
+    images = np.zeros((n, side, side), dtype=np.uint8)
+    labels = np.arange(n) % 2
+    for i in range(n):
+        r = 1 + (i * 3) % (side - 6)
+        c = 1 if labels[i] == 0 else side - 6
+        images[i, r:r + 5, c:c + 5] = 255
+    return images, labels
+
+
+@pytest.fixture
+def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
+    shown: list[tuple[str, str]] = []
+
+    def warning(_parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    return shown
+
+
+def _trained(window, slot: str = "vae") -> bool:
+    return window.controller.latest_model(slot) is not None
+
+
+def test_import_a_16x16_npz_trains_on_it(qtbot, window, tmp_path: Path,
+                                         monkeypatch) -> None:
+    images, labels = squares()
+    path = tmp_path / "squares.npz"
+    np.savez_compressed(path, images=images, labels=labels)
+    window.training_panel.apply_settings({"epochs": 30})
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(path), "Image data"))
+    window.import_file_action.trigger()  # File ▸ Import images…
+
+    ds = window.dataset
+    assert ds.name == "squares" and ds.image_shape == (16, 16) and len(ds) == 120
+    assert window.controller.latest_model("vae") is None  # the digits models are gone
+    assert "squares: 120 images, 16×16, 2 labels" in window.statusBar().currentMessage()
+    assert "squares" in window.windowTitle()
+    qtbot.waitUntil(lambda: _trained(window, "vae"), timeout=TIMEOUT)
+    model = window.controller.latest_model("vae")
+    assert model.input_dim == 256
+    vae_map = window.map_panel.maps["vae"]
+    assert vae_map.points.shape == (120, 2)
+    assert "squares, 120 images 16×16" in vae_map.plot.titleLabel.text
+    assert [n for _i, n, _c in _legend(window)] == ["0", "1"]
+    window.set_current_point(0.0, 0.0)
+    assert window.decode_view.image("vae").shape == (256,)
+    assert window.decode_view.rows["vae"].decoded.image.shape == (16, 16)
+    qtbot.waitUntil(lambda: _trained(window, "ae"), timeout=TIMEOUT)
+    assert window.controller.latest_model("ae").input_dim == 256
+
+    window.use_digits_action.trigger()  # File ▸ Use the bundled digits
+    assert window.dataset.name == "digits" and window.dataset.image_shape == (8, 8)
+    assert window.controller.latest_model("vae").input_dim == 64  # pretrained again
+    assert window.map_panel.maps["vae"].points.shape == (1797, 2)
+
+
+def _legend(window) -> list[tuple[None, str, str]]:
+    return [(None, s.name(), "") for s in window.map_panel._legend_samples]
+
+
+def _write_png(path: Path, size: int, shade: int) -> None:
+    image = QImage(size, size, QImage.Format.Format_RGB32)
+    image.fill(QColor(shade, shade // 2, 255 - shade))
+    assert image.save(str(path))
+
+
+def test_folder_of_pngs_with_classes(qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "shapes"
+    for name, shade in (("circles", 40), ("boxes", 220)):
+        (folder / name).mkdir(parents=True)
+        for i in range(4):
+            _write_png(folder / name / f"{i}.png", 20, shade)
+    (folder / "boxes" / "broken.png").write_bytes(b"\x89PNG not really")
+    (folder / "notes.txt").write_text("ignored")
+
+    result = load_image_folder(folder)
+    ds = result.dataset
+    assert ds.image_shape == (28, 28)  # larger than 8×8: the default 28×28
+    assert ds.label_names == ("boxes", "circles")  # sorted sub-folders
+    assert ds.labels is not None and list(ds.labels) == [0] * 4 + [1] * 4
+    assert [p.name for p in result.skipped] == ["broken.png"]
+    gray = ds.images.reshape(8, -1).mean(axis=1)
+    assert gray[0] > gray[-1]  # the light "boxes" stay lighter than the dark "circles"
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("16×16", True))
+    window.training_panel.apply_settings({"epochs": 5})
+    window.import_folder_action.trigger()
+    assert window.dataset.image_shape == (16, 16) and window.dataset.name == "shapes"
+    assert "skipped 1 unreadable file" in window.statusBar().currentMessage()
+    assert [s.name() for s in window.map_panel._legend_samples] == ["boxes", "circles"]
+    qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)
+    assert window.map_panel.maps["vae"].points.shape == (8, 2)
+
+
+def test_small_flat_folder_is_8x8_without_labels(tmp_path: Path, qapp) -> None:
+    for i in range(3):
+        _write_png(tmp_path / f"{i}.PNG", 6, 100 + i)
+    ds = load_image_folder(tmp_path).dataset
+    assert ds.image_shape == (8, 8) and ds.labels is None and len(ds) == 3
+
+
+def test_empty_or_unreadable_folder_is_refused(tmp_path: Path, qapp) -> None:
+    with pytest.raises(DataFileError, match="no PNG or JPEG images"):
+        load_image_folder(tmp_path)
+    (tmp_path / "a.png").write_bytes(b"junk")
+    (tmp_path / "b.jpg").write_bytes(b"")
+    with pytest.raises(DataFileError, match="none of the 2 image files could be read"):
+        load_image_folder(tmp_path)
+    with pytest.raises(DataFileError, match="not a folder"):
+        load_image_folder(tmp_path / "a.png")
+
+
+def test_bad_file_shows_a_message_and_keeps_the_digits(window, tmp_path: Path,
+                                                       monkeypatch, warnings_shown) -> None:
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.full((10, 16, 16), 3.0))
+    before = window.controller.latest_model("vae")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    window.import_data_dialog()
+    assert len(warnings_shown) == 1
+    title, text = warnings_shown[0]
+    assert title == "Could not import the images" and "expected values in [0, 1]" in text
+    assert window.dataset.name == "digits" and window.dataset.image_shape == (8, 8)
+    assert window.controller.latest_model("vae") is before
+    assert window.map_panel.maps["vae"].points.shape == (1797, 2)
+
+
+def test_dataset_without_labels_gets_one_colour(qtbot, make_window) -> None:
+    images, _ = squares(40)
+    ds = Dataset(images=images.reshape(40, -1).astype(np.float32) / 255, labels=None,
+                 image_shape=(16, 16), name="plain")
+    window = make_window()
+    window.training_panel.apply_settings({"epochs": 3})
+    window.load_dataset(ds)
+    assert [s.name() for s in window.map_panel._legend_samples] == ["data"]
+    qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)
+    window.map_panel._show_hover(window.map_panel.maps["vae"], 0,
+                                 window.map_panel.maps["vae"].vb.mapViewToScene(
+                                     window.map_panel.maps["vae"].vb.viewRect().center()))
+    assert "label" not in window.map_panel._hover_text.text()
+    assert load_digits().name == "digits"
