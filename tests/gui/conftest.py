@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +45,16 @@ def make_window(qtbot):
 def window(make_window) -> Iterator:
     """A shown window with the pretrained VAE and AE loaded and nothing training."""
     return make_window()
+
+
+@pytest.fixture
+def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
+    """Record QMessageBox.warning calls (title, text) instead of opening a modal box."""
+    shown: list[tuple[str, str]] = []
+
+    def warning(_parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    return shown

@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage, QKeySequence
-from PySide6.QtWidgets import QMessageBox
 
 from latentlab.core import TrainConfig, Trainer, load_model, save_model
 from latentlab.gui.controller import TrainingState
@@ -19,19 +18,6 @@ TIMEOUT = 20_000
 
 def wait_idle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
-
-
-@pytest.fixture
-def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
-    """Record QMessageBox.warning calls instead of opening a modal box."""
-    shown: list[tuple[str, str]] = []
-
-    def warning(_parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", warning)
-    return shown
 
 
 # -- model files ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from latentlab.core import DataFileError, Dataset, load_digits
 from latentlab.gui.image_folder import load_image_folder
@@ -25,18 +25,6 @@ def squares(n: int = 120, side: int = 16) -> tuple[np.ndarray, np.ndarray]:
         c = 1 if labels[i] == 0 else side - 6
         images[i, r:r + 5, c:c + 5] = 255
     return images, labels
-
-
-@pytest.fixture
-def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
-    shown: list[tuple[str, str]] = []
-
-    def warning(_parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", warning)
-    return shown
 
 
 def _trained(window, slot: str = "vae") -> bool:
