@@ -159,10 +159,13 @@ def _smoke(argv: list[str], export_dir: Path | None) -> int:
             z = window.decode_view.z("vae")
             if z is None or window.decode_view.image("vae") is None:
                 raise RuntimeError("the click on the map decoded nothing")
-            map_png = window.export_latent_map(out / "latent-map.png", 1280, 960)
+            # 1280 wide at the map's own aspect ratio, so its equal-scale axes fill the PNG.
+            height = window.map_panel.natural_export_height(1280)
+            map_png = window.export_latent_map(out / "latent-map.png", 1280, height)
             image = QImage(str(map_png))
-            if image.isNull() or (image.width(), image.height()) != (1280, 960):
-                raise RuntimeError(f"export wrote {image.width()}x{image.height()}, not 1280x960")
+            if image.isNull() or (image.width(), image.height()) != (1280, height):
+                raise RuntimeError(f"export wrote {image.width()}x{image.height()}, "
+                                   f"not 1280x{height}")
             gallery_png = Path(window.gallery.export_png(out / "gallery.png"))
             if QImage(str(gallery_png)).isNull():
                 raise RuntimeError("the gallery export is not a readable PNG")
