@@ -16,6 +16,7 @@ when there is none, so the map can draw it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -243,9 +244,11 @@ class InterpolationPanel(QWidget):
         return source
 
     def set_data(
-        self, images: np.ndarray, image_shape: tuple[int, int], labels: np.ndarray | None
+        self, images: np.ndarray, image_shape: tuple[int, int], labels: np.ndarray | None,
+        label_names: Sequence[str] | None = None,
     ) -> None:
-        """Use ``images`` (N, H*W) float in [0, 1] with optional ``labels`` (N,).
+        """Use ``images`` (N, H*W) float in [0, 1] with optional ``labels`` (N,); the pickers
+        call label ``i`` ``label_names[i]`` when given, else "digit i".
 
         Endpoints that were data images of a previous data set are reset to the defaults:
         the first 3 and the first 7 when the labels have them (otherwise the first images
@@ -272,7 +275,10 @@ class InterpolationPanel(QWidget):
                     first.setEnabled(False)
             if self._labels is not None:
                 for value in np.unique(self._labels):
-                    combo.addItem(f"digit {value}", value.item())
+                    i = int(value)
+                    name = (label_names[i] if label_names is not None
+                            and 0 <= i < len(label_names) else f"digit {i}")
+                    combo.addItem(name, value.item())
             combo.setVisible(self._labels is not None)
             combo.blockSignals(False)
             spin = self._index_box[which]

@@ -166,7 +166,7 @@ class MainWindow(QMainWindow):
         self.tradeoff = TradeoffPanel()
         self.tradeoff.set_data(ds.images, ds.image_shape, ds.labels)
         self.interpolation = InterpolationPanel()
-        self.interpolation.set_data(ds.images, ds.image_shape, ds.labels)
+        self.interpolation.set_data(ds.images, ds.image_shape, ds.labels, ds.label_names)
         self.diagnostics = DiagnosticsPanel()
         self.diagnostics.set_data(ds.images, ds.image_shape, ds.labels)
 
@@ -979,7 +979,7 @@ class MainWindow(QMainWindow):
             panel.set_data(ds.images, ds.image_shape, ds.labels)
         self.tradeoff.clear_points()
         self.interpolation.show_model(None)
-        self.interpolation.set_data(ds.images, ds.image_shape, ds.labels)
+        self.interpolation.set_data(ds.images, ds.image_shape, ds.labels, ds.label_names)
         self.training_panel.set_history(self.training_panel.model_kind, [])
         self.training_panel.progress.setRange(0, 1)
         self.training_panel.progress.setValue(0)

@@ -100,6 +100,8 @@ def test_folder_of_pngs_with_classes(qtbot, window, tmp_path: Path, monkeypatch)
     assert window.dataset.image_shape == (16, 16) and window.dataset.name == "shapes"
     assert "skipped 1 unreadable file" in window.statusBar().currentMessage()
     assert [s.name() for s in window.map_panel._legend_samples] == ["boxes", "circles"]
+    picker = window.interpolation._label_box["a"]
+    assert [picker.itemText(i) for i in range(1, picker.count())] == ["boxes", "circles"]
     qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)
     assert window.map_panel.maps["vae"].points.shape == (8, 2)
 
