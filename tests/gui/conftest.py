@@ -9,6 +9,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
+from latentlab.core import Dataset, TrainConfig, Trainer, load_digits
+
 
 @pytest.fixture(autouse=True)
 def settings_dir(tmp_path: Path) -> Path:
@@ -58,3 +60,18 @@ def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
 
     monkeypatch.setattr(QMessageBox, "warning", warning)
     return shown
+
+
+@pytest.fixture(scope="module")
+def digits() -> Dataset:
+    return load_digits()
+
+
+@pytest.fixture(scope="module")
+def trainer(digits: Dataset) -> Trainer:
+    """A 2-D VAE trained for 8 epochs on the digits; one per test module, because some tests
+    train it on."""
+    t = Trainer(TrainConfig(model="vae", latent_dim=2, warmup_epochs=0, epochs=8, seed=0),
+                digits.images)
+    assert len(list(t.train())) == 8
+    return t

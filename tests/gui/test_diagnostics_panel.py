@@ -7,15 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from latentlab.core import Dataset, TrainConfig, Trainer, load_digits
+from latentlab.core import Dataset, TrainConfig, Trainer
 from latentlab.core.diagnostics import diagnose_latents
 from latentlab.core.pca import pca_reconstruction_mse
 from latentlab.gui.diagnostics import ACTIVE_COLOR, INACTIVE_COLOR, DiagnosticsPanel
-
-
-@pytest.fixture(scope="module")
-def digits() -> Dataset:
-    return load_digits()
 
 
 def _trained(digits: Dataset, epochs: int, **kwargs) -> Trainer:

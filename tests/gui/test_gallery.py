@@ -6,29 +6,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QAbstractSlider,
-    QAbstractSpinBox,
-    QComboBox,
-    QScrollBar,
-    QWidget,
-)
 
 from latentlab.core import TrainConfig, Trainer, load_digits
 from latentlab.gui.gallery import GalleryPanel, mosaic
-
-
-@pytest.fixture(scope="module")
-def trainer() -> Trainer:
-    """A 2-D VAE trained for a few epochs on the bundled digits (kept training by some tests)."""
-    ds = load_digits()
-    t = Trainer(
-        TrainConfig(model="vae", latent_dim=2, warmup_epochs=0, epochs=8, seed=0), ds.images
-    )
-    reports = list(t.train())
-    assert len(reports) == 8
-    return t
 
 
 @pytest.fixture
@@ -237,19 +217,6 @@ def test_export_errors_are_clear(qtbot, panel: GalleryPanel, tmp_path) -> None:
     qtbot.addWidget(empty)
     with pytest.raises(RuntimeError, match="empty"):
         empty.export_png(tmp_path / "empty.png")
-
-
-def test_every_control_has_a_tooltip(panel: GalleryPanel) -> None:
-    controls = [
-        w
-        for w in panel.findChildren(QWidget)
-        if isinstance(w, QAbstractButton | QAbstractSlider | QAbstractSpinBox | QComboBox)
-        and not isinstance(w, QScrollBar)  # the graphics view's own (hidden) scroll bars
-    ]
-    assert len(controls) >= 6
-    assert all(w.toolTip() for w in controls), [
-        type(w).__name__ for w in controls if not w.toolTip()
-    ]
 
 
 def test_show_model_is_cheap(panel: GalleryPanel, trainer: Trainer) -> None:

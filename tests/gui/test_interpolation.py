@@ -5,33 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QAbstractSlider,
-    QAbstractSpinBox,
-    QComboBox,
-    QScrollBar,
-    QWidget,
-)
 
-from latentlab.core import Dataset, TrainConfig, Trainer, load_digits
+from latentlab.core import Dataset, TrainConfig, Trainer
 from latentlab.core.diagnostics import interpolation_path
 from latentlab.gui.gallery import mosaic, untile
 from latentlab.gui.interpolation import InterpolationPanel
-
-
-@pytest.fixture(scope="module")
-def digits() -> Dataset:
-    return load_digits()
-
-
-@pytest.fixture(scope="module")
-def trainer(digits: Dataset) -> Trainer:
-    """A 2-D VAE trained for a few epochs (kept training by the live-update test)."""
-    t = Trainer(TrainConfig(model="vae", latent_dim=2, warmup_epochs=0, epochs=8, seed=0),
-                digits.images)
-    assert len(list(t.train())) == 8
-    return t
 
 
 @pytest.fixture
@@ -231,19 +209,6 @@ def test_export_button_asks_the_owner(qtbot, panel: InterpolationPanel) -> None:
     assert panel._export_button.isEnabled()
     with qtbot.waitSignal(panel.exportRequested, timeout=1000):
         panel._export_button.click()
-
-
-def test_every_control_has_a_tooltip(panel: InterpolationPanel) -> None:
-    controls = [
-        w
-        for w in panel.findChildren(QWidget)
-        if isinstance(w, QAbstractButton | QAbstractSlider | QAbstractSpinBox | QComboBox)
-        and not isinstance(w, QScrollBar)
-    ]
-    assert len(controls) >= 8
-    assert all(w.toolTip() for w in controls), [
-        type(w).__name__ for w in controls if not w.toolTip()
-    ]
 
 
 def test_show_model_is_cheap(panel: InterpolationPanel, trainer: Trainer) -> None:

@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
-from latentlab.core import Dataset, EpochReport, Model, TrainConfig, Trainer, load_digits
+from latentlab.core import Dataset, EpochReport, Model, TrainConfig, Trainer
 from latentlab.gui.tradeoff import TradeoffPanel, pick_examples
 
 CONFIG = TrainConfig(model="vae", latent_dim=2, warmup_epochs=0, epochs=6, seed=0)
-
-
-@pytest.fixture(scope="module")
-def digits() -> Dataset:
-    return load_digits()
 
 
 @pytest.fixture(scope="module")
