@@ -41,9 +41,5 @@ class ParameterStore:
             offset += n
 
     @property
-    def shapes(self) -> dict[str, tuple[int, ...]]:
-        return dict(self._shapes)
-
-    @property
     def size(self) -> int:
         return int(self.values.size)

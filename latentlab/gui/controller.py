@@ -242,7 +242,6 @@ class TrainingController(QObject):
         self._job: _Job | None = None
         self._next_id = 1
         self._state = TrainingState.IDLE
-        self._primary = "vae"
         self.emit_interval = DEFAULT_EMIT_INTERVAL
         self._epochs_per_second: float | None = None
         self._shut_down = False
@@ -415,7 +414,6 @@ class TrainingController(QObject):
             epochs_per_second=self._epochs_per_second,
         )
         self._next_id += 1
-        self._primary = primary
         worker = _JobWorker(job)
         worker.moveToThread(self._thread)
         worker.progress.connect(self._on_progress)

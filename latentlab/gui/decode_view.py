@@ -91,7 +91,6 @@ class DecodeView(QWidget):
         layout.setSpacing(0)
         for row in self.rows.values():
             layout.addWidget(row, 1)
-        self._slots: list[str] = []
         self.set_slots(["vae"])
         self.decodes = 0
         self._details_due: set[str] = set()
@@ -122,7 +121,6 @@ class DecodeView(QWidget):
         return names[c] if names is not None and 0 <= c < len(names) else str(c)
 
     def set_slots(self, slots: list[str]) -> None:
-        self._slots = list(slots)
         for slot, row in self.rows.items():
             row.setVisible(slot in slots)
 

@@ -281,11 +281,6 @@ class GalleryPanel(QWidget):
         return self._grid * self._grid
 
     @property
-    def grid_shape(self) -> tuple[int, int]:
-        """(rows, cols) of the mosaic."""
-        return self._grid, self._grid
-
-    @property
     def fixed_seed(self) -> int | None:
         """The user's seed when 'Fixed seed' is ticked, else None."""
         return int(self._seed_box.value()) if self._fixed_box.isChecked() else None
