@@ -468,6 +468,16 @@ class TrainingPanel(QWidget):
     def cancel_pending_beta(self) -> None:
         self._beta_timer.stop()
 
+    def beta_pending(self) -> bool:
+        """True while a β change waits for the debounce to settle."""
+        return self._beta_timer.isActive()
+
+    def settle_beta_now(self) -> None:
+        """Announce a pending β at once, as the debounce timer would when it fires."""
+        if self._beta_timer.isActive():
+            self._beta_timer.stop()
+            self._emit_beta()
+
     def _on_model_changed(self, _index: int) -> None:
         self._update_beta_enabled()
         self.modelTypeChanged.emit(self.model_kind)

@@ -211,17 +211,6 @@ def test_export_button_asks_the_owner(qtbot, panel: InterpolationPanel) -> None:
         panel._export_button.click()
 
 
-def test_show_model_is_cheap(panel: InterpolationPanel, trainer: Trainer) -> None:
-    import time
-
-    panel.set_steps(24)
-    model = trainer.model.copy()
-    start = time.perf_counter()
-    for _ in range(30):
-        panel.show_model(model)
-    assert (time.perf_counter() - start) / 30 < 0.005
-
-
 def test_without_labels_images_are_picked_by_number(qtbot, trainer: Trainer,
                                                     digits: Dataset) -> None:
     p = InterpolationPanel()

@@ -130,19 +130,19 @@ def test_gallery_pick_marks_its_z_on_the_map_and_decodes_it(qtbot, window) -> No
 def test_burst_of_beta_changes_gives_exactly_one_retrain_with_the_last_value(
         qtbot, window) -> None:
     set_epochs(window, 8)
+    panel = window.training_panel
     started: list[int] = []
     window.controller.jobStarted.connect(started.append)
     seen_jobs: list[int] = []
     window.controller.updated.connect(lambda p: seen_jobs.append(p.job_id))
     values = np.geomspace(0.1, 10, 100)
-    for i, beta in enumerate(values):
-        window.training_panel.set_beta(float(beta))
-        if i % 10 == 0:
-            qtbot.wait(5)  # a real drag delivers events over time, faster than the debounce
+    for beta in values:  # no event is processed in between, so the debounce cannot fire
+        panel.set_beta(float(beta))
+    assert panel.beta_pending() and started == []
     final = float(values[-1])
     with qtbot.waitSignal(window.controller.jobFinished, timeout=TIMEOUT):
-        qtbot.waitUntil(lambda: len(started) == 1, timeout=TIMEOUT)
-    qtbot.wait(400)  # longer than the debounce: nothing else may start
+        panel.settle_beta_now()  # what the debounce timer does when it fires
+    assert not panel.beta_pending()  # nothing is left to start another run
     assert len(started) == 1
     assert window.controller.config("vae").beta == pytest.approx(final)
     assert window.history("vae")[-1].beta == pytest.approx(final)
