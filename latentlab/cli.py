@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,6 +23,7 @@ from .core import (
     TrainConfig,
     Trainer,
     TrainingDiverged,
+    limits,
     load_dataset,
     load_digits,
     save_model,
@@ -33,39 +34,28 @@ from .core.pca import pca_reconstruction_mse
 _DEFAULTS = TrainConfig()
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not (np.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
+def _within(allowed: limits.Range) -> Callable[[str], float]:
+    """An argparse type: parse a number and check it against ``allowed`` (exit 2 if not)."""
+    def parse(text: str) -> float:
+        try:
+            value: float = int(text) if allowed.integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {allowed.describe()}, got {text!r}") from None
+        problem = allowed.problem(value)
+        if problem:
+            raise argparse.ArgumentTypeError(f"expected {allowed.describe()}, got {text}")
+        return value
+    parse.__name__ = allowed.name  # argparse names the type in "invalid … value"
+    return parse
 
 
 def _beta_list(text: str) -> list[float]:
+    parse = _within(limits.BETA)
     try:
-        values = [_non_negative_float(part) for part in text.split(",") if part.strip()]
-    except (ValueError, argparse.ArgumentTypeError) as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0 ({exc})") from exc
+        values = [parse(part) for part in text.split(",") if part.strip()]
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated β values ({exc})") from exc
     if not values:
         raise argparse.ArgumentTypeError("expected at least one β")
     return values
@@ -76,26 +66,30 @@ def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> N
                         help="ae: autoencoder, vae: variational autoencoder, linear: linear "
                              "autoencoder (compare with PCA) (default: %(default)s)")
     if with_beta:
-        parser.add_argument("--beta", type=_non_negative_float, default=_DEFAULTS.beta,
+        parser.add_argument("--beta", type=_within(limits.BETA), default=_DEFAULTS.beta,
                             help="weight of the KL term (β-VAE) (default: %(default)s)")
-    parser.add_argument("--warmup", type=_non_negative_int, default=_DEFAULTS.warmup_epochs,
+    parser.add_argument("--warmup", type=_within(limits.WARMUP_EPOCHS),
+                        default=_DEFAULTS.warmup_epochs,
                         help="KL warm-up: epochs over which β ramps from 0 "
                              "(default: %(default)s)")
-    parser.add_argument("--latent-dim", type=_positive_int, default=_DEFAULTS.latent_dim,
+    parser.add_argument("--latent-dim", type=_within(limits.LATENT_DIM),
+                        default=_DEFAULTS.latent_dim,
                         help="latent dimensions (default: %(default)s)")
-    parser.add_argument("--hidden-dim", type=_positive_int, default=_DEFAULTS.hidden_dim,
+    parser.add_argument("--hidden-dim", type=_within(limits.HIDDEN_DIM),
+                        default=_DEFAULTS.hidden_dim,
                         help="hidden layer width (default: %(default)s)")
-    parser.add_argument("--epochs", type=_non_negative_int, default=_DEFAULTS.epochs,
+    parser.add_argument("--epochs", type=_within(limits.EPOCHS), default=_DEFAULTS.epochs,
                         help="epochs (default: %(default)s)")
-    parser.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS.batch_size,
+    parser.add_argument("--batch-size", type=_within(limits.BATCH_SIZE),
+                        default=_DEFAULTS.batch_size,
                         help="minibatch size (default: %(default)s)")
-    parser.add_argument("--lr", type=_positive_float, default=_DEFAULTS.lr,
+    parser.add_argument("--lr", type=_within(limits.LR), default=_DEFAULTS.lr,
                         help="learning rate (default: %(default)s)")
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default=_DEFAULTS.optimizer,
                         help="adam, or sgd with momentum 0.9 (default: %(default)s)")
-    parser.add_argument("--clip-norm", type=_positive_float, default=None,
+    parser.add_argument("--clip-norm", type=_within(limits.CLIP_NORM), default=None,
                         help="clip the gradient's global L2 norm to this value")
-    parser.add_argument("--seed", type=int, default=_DEFAULTS.seed,
+    parser.add_argument("--seed", type=_within(limits.SEED), default=_DEFAULTS.seed,
                         help="random seed; the same seed gives identical weights "
                              "(default: %(default)s)")
     parser.add_argument("--data", metavar="PATH",

@@ -26,13 +26,8 @@ from typing import IO
 import numpy as np
 
 from .data import Dataset
+from .limits import MAX_CSV_BYTES, MAX_IMAGES, MAX_PIXELS, MAX_VALUES, MIN_IMAGES, MIN_SIDE
 
-MAX_IMAGES = 200_000
-MAX_PIXELS = 4096  # per image, e.g. 64×64
-MAX_VALUES = 64_000_000  # images × pixels (256 MB as float32), MNIST's 60,000×784 fits
-MAX_CSV_BYTES = 1 << 30
-MIN_IMAGES = 2
-MIN_SIDE = 2
 SUPPORTED = ".npz, .npy, .csv, or MNIST IDX (…-idx3-ubyte, optionally .gz)"
 IMAGE_KEYS = ("images", "x", "X")
 LABEL_KEYS = ("labels", "y", "Y")

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from . import limits
 from .layers import homogeneous_batch
 from .models import MODEL_KINDS, Model, ModelConfig, build_model
 from .optim import make_optimizer
@@ -16,6 +17,14 @@ from .optim import make_optimizer
 
 class TrainingDiverged(RuntimeError):
     """The loss or a gradient became NaN/Inf; the model holds the last finite weights."""
+
+
+_SETTING_LIMITS = (
+    ("latent_dim", limits.LATENT_DIM), ("hidden_dim", limits.HIDDEN_DIM),
+    ("beta", limits.BETA), ("warmup_epochs", limits.WARMUP_EPOCHS),
+    ("epochs", limits.EPOCHS), ("batch_size", limits.BATCH_SIZE), ("lr", limits.LR),
+    ("momentum", limits.MOMENTUM), ("seed", limits.SEED),
+)
 
 
 @dataclass(frozen=True)
@@ -43,22 +52,16 @@ class TrainConfig:
         problems = []
         if self.model not in MODEL_KINDS:
             problems.append(f"model must be one of {', '.join(MODEL_KINDS)}")
-        if not (math.isfinite(self.beta) and self.beta >= 0):
-            problems.append("beta must be a finite number >= 0")
-        if self.warmup_epochs < 0:
-            problems.append("warmup_epochs must be >= 0")
-        if self.epochs < 0:
-            problems.append("epochs must be >= 0")
-        if self.batch_size < 1:
-            problems.append("batch_size must be >= 1")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            problems.append("lr must be a finite number > 0")
         if self.optimizer not in ("adam", "sgd"):
             problems.append("optimizer must be 'adam' or 'sgd'")
-        if self.clip_norm is not None and not self.clip_norm > 0:
-            problems.append("clip_norm must be > 0")
-        if self.latent_dim < 1 or self.hidden_dim < 1:
-            problems.append("latent_dim and hidden_dim must be >= 1")
+        checks = [*_SETTING_LIMITS, *((("clip_norm", limits.CLIP_NORM),)
+                                      if self.clip_norm is not None else ())]
+        for name, allowed in checks:
+            problem = allowed.problem(getattr(self, name), name)
+            if problem:
+                problems.append(problem)
+        if self.dtype not in ("float32", "float64"):
+            problems.append("dtype must be 'float32' or 'float64'")
         if problems:
             raise ValueError("; ".join(problems))
 
