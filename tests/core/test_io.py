@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -16,6 +17,13 @@ from latentlab.core import (
     load_digits,
     load_model,
     save_model,
+)
+from latentlab.core.io import (
+    WriteFailed,
+    atomic_write_bytes,
+    atomic_write_path,
+    atomic_write_text,
+    writable_target,
 )
 
 
@@ -136,3 +144,95 @@ def test_invalid_settings(trained: Trainer, tmp_path: Path) -> None:
                       metadata=_metadata(trained, model={"kind": "gan"}))
     with pytest.raises(ModelFileError, match="invalid model settings"):
         load_model(path)
+
+
+# -- atomic writes -----------------------------------------------------------------------
+def test_path_based_writer_gets_a_temp_name_with_the_suffix(tmp_path: Path) -> None:
+    target = tmp_path / "map.png"
+    target.write_bytes(b"old")
+    seen: list[str] = []
+
+    def write(name: str) -> bool:
+        seen.append(name)
+        Path(name).write_bytes(b"new png")
+        return True
+
+    assert atomic_write_path(target, write) == target
+    assert target.read_bytes() == b"new png"
+    temp = Path(seen[0])
+    assert temp.parent == tmp_path and temp.name.startswith(".map.png.latentlab-")
+    assert temp.suffix == ".png"
+    assert sorted(os.listdir(tmp_path)) == ["map.png"]
+
+
+@pytest.mark.parametrize("outcome", ["false", "raise", "empty", "enospc"])
+def test_failed_path_write_keeps_the_old_file(tmp_path: Path, outcome: str) -> None:
+    target = tmp_path / "curves.svg"
+    target.write_bytes(b"old svg")
+
+    def write(name: str) -> bool:
+        Path(name).write_bytes(b"half")
+        if outcome == "raise":
+            raise RuntimeError("exporter crashed")
+        if outcome == "enospc":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        if outcome == "empty":
+            Path(name).write_bytes(b"")
+        return outcome != "false"
+
+    expected = RuntimeError if outcome == "raise" else WriteFailed
+    with pytest.raises(expected) as info:
+        atomic_write_path(target, write)
+    if expected is WriteFailed:
+        assert "curves.svg" in str(info.value) and "unchanged" in str(info.value)
+        assert "\n" not in str(info.value)
+    assert target.read_bytes() == b"old svg"
+    assert sorted(os.listdir(tmp_path)) == ["curves.svg"]
+
+
+def test_stale_temps_of_ours_are_removed_by_the_next_save(tmp_path: Path) -> None:
+    target = tmp_path / "m.csv"
+    ours = [".m.csv.latentlab-abcd_123.tmp", ".m.csv.latentlab-zz99zz99.tmp.csv"]
+    not_ours = [".m.csv.abcd1234.tmp", ".other.csv.latentlab-abcd1234.tmp",
+                "m.csv.latentlab-abcd1234.tmp", ".m.csv.latentlab-abcd1234.tmp.bak.x"]
+    for name in ours + not_ours:
+        (tmp_path / name).write_bytes(b"litter")
+    atomic_write_text(target, "a,b\n")
+    assert sorted(os.listdir(tmp_path)) == sorted(["m.csv", *not_ours])
+
+
+def test_a_temp_locked_by_a_live_save_is_not_removed(tmp_path: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    target = tmp_path / "m.npz"
+    busy = tmp_path / ".m.npz.latentlab-busy0000.tmp"
+    with open(busy, "wb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        atomic_write_bytes(target, b"x")
+        assert busy.exists()
+    atomic_write_bytes(target, b"y")
+    assert not busy.exists()
+
+
+def test_writable_target_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "link").symlink_to("/dev/null")
+    cases = {fifo: "not a regular file", tmp_path / "folder": "folder",
+             Path("/dev/null"): "not a regular file", tmp_path / "link": "not a regular file",
+             tmp_path / "missing" / "m.npz": "does not exist"}
+    for path, reason in cases.items():
+        with pytest.raises(WriteFailed, match=reason):
+            writable_target(path)
+        with pytest.raises(WriteFailed, match=reason):
+            atomic_write_bytes(path, b"data")
+    assert sorted(os.listdir(tmp_path)) == ["folder", "link", "pipe"]
+
+
+def test_writing_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
