@@ -1,0 +1,137 @@
+"""PCA views of a latent space and the decoded-manifold mosaic, against their stated maths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latentlab.core.manifold import decode_grid, decode_mosaic, grid_centres, tile_mosaic
+from latentlab.core.pca import (
+    LatentPlane,
+    axes_plane,
+    pca_plane,
+    pca_reconstruction_mse,
+    principal_axes,
+)
+
+
+@pytest.fixture
+def codes() -> np.ndarray:
+    """5-D codes, most variance along two known oblique directions."""
+    rng = np.random.default_rng(3)
+    a = np.array([1.0, 1.0, 0.0, 0.0, 0.0]) / np.sqrt(2)
+    b = np.array([0.0, 0.0, 1.0, -1.0, 0.0]) / np.sqrt(2)
+    t = rng.standard_normal((400, 2)) * [3.0, 1.5]
+    return 0.05 * rng.standard_normal((400, 5)) + t[:, :1] * a + t[:, 1:] * b + [1, 2, 3, 4, 5]
+
+
+def test_principal_axes_find_the_planted_directions(codes: np.ndarray) -> None:
+    mean, basis, variance = principal_axes(codes, 2)
+    np.testing.assert_allclose(mean, codes.mean(axis=0))
+    np.testing.assert_allclose(basis @ basis.T, np.eye(2), atol=1e-12)
+    # up to the sign convention: largest-magnitude entry positive
+    assert abs(basis[0] @ np.array([1, 1, 0, 0, 0]) / np.sqrt(2)) > 0.999
+    assert abs(basis[1] @ np.array([0, 0, 1, -1, 0]) / np.sqrt(2)) > 0.999
+    assert (basis[np.arange(2), np.argmax(np.abs(basis), axis=1)] > 0).all()
+    np.testing.assert_allclose(variance, np.var((codes - mean) @ basis.T, axis=0), rtol=1e-10)
+
+
+def test_pca_mse_is_the_residual_of_the_principal_plane(codes: np.ndarray) -> None:
+    mean, basis, _ = principal_axes(codes, 2)
+    centred = codes - mean
+    expected = np.mean((centred - centred @ basis.T @ basis) ** 2)
+    assert pca_reconstruction_mse(codes, 2) == pytest.approx(expected, rel=1e-12)
+    assert pca_reconstruction_mse(codes, 5) == pytest.approx(0.0, abs=1e-20)
+
+
+def test_pca_plane_round_trip_holds_the_rest_at_the_mean(codes: np.ndarray) -> None:
+    plane = pca_plane(codes)
+    assert plane.is_pca and plane.axis_names == ("PC1", "PC2")
+    assert plane.explained is not None and plane.explained[0] > plane.explained[1] > 0.0
+    assert sum(plane.explained) > 0.99  # the planted plane holds nearly all the variance
+    uv = np.array([[0.0, 0.0], [1.5, -2.0], [-3.0, 0.25]])
+    z = plane.lift(uv)
+    np.testing.assert_allclose(z[0], codes.mean(axis=0))  # the map's origin is the data mean
+    np.testing.assert_allclose(plane.project(z), uv, atol=1e-12)
+    # a code off the plane lands on its orthogonal projection, whose residual is
+    # orthogonal to both axes
+    shown = plane.project(codes)
+    residual = codes - plane.lift(shown)
+    np.testing.assert_allclose(residual @ plane.basis.T, 0.0, atol=1e-9)
+    np.testing.assert_allclose(plane.project(plane.lift(shown)), shown, atol=1e-12)
+
+
+def test_axes_plane_shows_two_dims_and_holds_the_others() -> None:
+    rest = np.array([0.5, -1.0, 2.0, 7.0])
+    plane = axes_plane(4, 2, 0, rest=rest)
+    assert plane.axis_names == ("z3", "z1") and not plane.is_pca
+    z = plane.lift(np.array([[4.0, -3.0]]))
+    np.testing.assert_allclose(z, [[-3.0, -1.0, 4.0, 7.0]])
+    np.testing.assert_allclose(plane.project(np.array([[9.0, 8.0, 7.0, 6.0]])), [[7.0, 9.0]])
+    np.testing.assert_allclose(axes_plane(2, 0, 1).lift(np.array([[1.0, 2.0]])), [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="two different dims"):
+        axes_plane(3, 1, 1)
+    with pytest.raises(ValueError, match="orthonormal"):
+        LatentPlane(np.zeros(2), np.array([[1.0, 0.0], [1.0, 1.0]]), ("a", "b"))
+
+
+def test_pca_plane_needs_two_dims_and_survives_identical_codes() -> None:
+    with pytest.raises(ValueError, match="K >= 2"):
+        pca_plane(np.zeros((10, 1)))
+    plane = pca_plane(np.ones((1, 3)))  # one code: any orthonormal pair will do
+    np.testing.assert_allclose(plane.basis @ plane.basis.T, np.eye(2), atol=1e-12)
+    assert plane.explained == (0.0, 0.0)
+
+
+class _PixelDecoder:
+    """Decodes z to a 2×3 image whose pixels are fixed affine functions of z (K=2)."""
+
+    latent_dim = 2
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=np.float64)
+        return np.stack([z[:, 0], z[:, 1], z[:, 0] + z[:, 1],
+                         10 + z[:, 0], 20 + z[:, 1], 0 * z[:, 0]], axis=1)
+
+
+def test_grid_centres_run_left_to_right_and_top_down() -> None:
+    c = grid_centres((0.0, 0.0, 4.0, 2.0), nx=4, ny=2)
+    assert c.shape == (2, 4, 2)
+    np.testing.assert_allclose(c[0, :, 0], [0.5, 1.5, 2.5, 3.5])
+    np.testing.assert_allclose(c[:, 0, 1], [1.5, 0.5])  # row 0 is the top (largest y)
+    with pytest.raises(ValueError, match="x_max > x_min"):
+        grid_centres((1.0, 0.0, 1.0, 1.0), 2, 2)
+    with pytest.raises(ValueError, match="cells"):
+        grid_centres((0.0, 0.0, 1.0, 1.0), 0, 2)
+
+
+def test_mosaic_places_each_cells_decode_upright_in_its_tile() -> None:
+    model, rect = _PixelDecoder(), (-1.0, -2.0, 3.0, 2.0)
+    mosaic = decode_mosaic(model, axes_plane(2, 0, 1), rect, nx=2, ny=4, image_shape=(2, 3))
+    assert mosaic.shape == (8, 6) and mosaic.dtype == np.float32
+    centres = grid_centres(rect, 2, 4)
+    for r in range(4):
+        for c in range(2):
+            tile = mosaic[2 * r:2 * r + 2, 3 * c:3 * c + 3]
+            expected = model.decode(centres[r, c][None, :]).reshape(2, 3)
+            np.testing.assert_allclose(tile, expected, rtol=1e-6)
+
+
+def test_grid_decodes_through_the_plane_with_the_rest_held() -> None:
+    class FirstAndLast:
+        latent_dim = 3
+
+        def decode(self, z: np.ndarray) -> np.ndarray:
+            return np.asarray(z)[:, [0, 2]]
+
+    plane = axes_plane(3, 1, 2, rest=np.array([0.75, 0.0, 0.0]))
+    images = decode_grid(FirstAndLast(), plane, (0.0, 0.0, 1.0, 1.0), nx=3, ny=2)
+    np.testing.assert_allclose(images[..., 0], 0.75)  # z1 held at the given value
+    np.testing.assert_allclose(images[:, 0, 1], [0.75, 0.25], rtol=1e-6)  # z3 = the map's y
+    with pytest.raises(ValueError, match="3-D latent"):
+        decode_grid(_PixelDecoder(), plane, (0.0, 0.0, 1.0, 1.0), 2, 2)
+
+
+def test_tile_mosaic_rejects_a_wrong_image_size() -> None:
+    with pytest.raises(ValueError, match=r"\(ny, nx, 4\)"):
+        tile_mosaic(np.zeros((2, 2, 5)), (2, 2))
