@@ -70,6 +70,13 @@ def test_a_collapsed_dim_is_inactive(vae, digits: np.ndarray) -> None:
     assert diag.kl[dim] == 0.0
     assert diag.activity[dim] == 0.0
     assert diag.total_kl == pytest.approx(collapsed.evaluate(digits).kl, rel=1e-4)
+    assert not diag.fully_collapsed
+
+    heads.Wb[:, :k] = 0.0  # every mu_k = 0 for every x: no dim says anything
+    heads.Wb[:, k:] = 0.0
+    none_active = diagnose_latents(*collapsed.encode(digits))
+    assert none_active.n_active == 0 and none_active.fully_collapsed
+    np.testing.assert_array_equal(none_active.kl, 0.0)
 
 
 def test_activity_is_the_variance_of_mu_and_uses_burdas_threshold() -> None:
