@@ -1,0 +1,212 @@
+"""One background worker for the window's whole-data work (QtCore only, no widgets).
+
+Encoding 60,000 images for the map, evaluating a model, the diagnostics and the nearest-
+image search each take tens to hundreds of milliseconds: on the GUI thread they would
+freeze the window. :class:`BackgroundService` runs them on one worker thread, the way
+Orange3 runs its widgets' work on one executor:
+
+* every task has a *key* (e.g. ``"map:vae"``); submitting a task cancels the previous task
+  of the same key — a queued one never runs, a running one sees its stop flag and its
+  result is dropped — so the latest request wins and a stale result never arrives;
+* a task is ``work(should_stop) -> result``, a plain function that runs on the worker
+  thread, may poll ``should_stop()`` between chunks, and must not touch a widget;
+* results reach the GUI thread through a queued signal only; the ``done`` callback (and the
+  :attr:`~BackgroundService.finished` signal) run there, and only for the current task of
+  its key;
+* :meth:`~BackgroundService.shutdown` cancels everything and waits for the thread, so a
+  closing window never leaves "QThread: Destroyed while thread is still running".
+
+Queued tasks of different keys run in the order they were (last) submitted, so a key that
+is resubmitted every frame goes to the back of the queue and cannot starve the others.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import threading
+import traceback
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+__all__ = ["BackgroundService", "StopFlag", "TaskHandle"]
+
+StopFlag = Callable[[], bool]
+Work = Callable[[StopFlag], Any]
+
+
+@dataclass(eq=False)
+class TaskHandle:
+    """One submitted task. ``cancel()`` (or a newer task of the same key) stops it."""
+
+    key: str
+    task_id: int
+    work: Work
+    done: Callable[[Any], None] | None
+    error: Callable[[str], None] | None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    #: The thread the work ran on (``threading.get_ident()``), once it has started.
+    thread_ident: int | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def should_stop(self) -> bool:
+        return self._stop.is_set()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; the worker emits through it (a queued connection)."""
+
+    delivered = Signal(object, object, object)  # TaskHandle, result, traceback text or None
+
+
+class _WorkerThread(QThread):
+    """Takes the oldest queued task, runs it, hands the outcome to the relay; repeats."""
+
+    def __init__(self, service: BackgroundService) -> None:
+        super().__init__()
+        self.setObjectName("latentlab-background")
+        self._service = service
+
+    def run(self) -> None:
+        service = self._service
+        while (task := service._next_task()) is not None:
+            task.thread_ident = threading.get_ident()
+            result: Any = None
+            error: str | None = None
+            try:
+                result = task.work(task.should_stop)
+            except Exception:  # reported on the GUI thread, like the training worker's
+                error = traceback.format_exc()
+            if not task.cancelled:
+                service._relay.delivered.emit(task, result, error)
+
+
+_LIVE_SERVICES: weakref.WeakSet[BackgroundService] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_services() -> None:
+    """A script that ends without closing its window must not leave the thread running
+    while Qt tears its objects down."""
+    for service in list(_LIVE_SERVICES):
+        with contextlib.suppress(RuntimeError):  # C++ side already deleted
+            service.shutdown()
+
+
+class BackgroundService(QObject):
+    """One worker thread running keyed, latest-wins tasks; create and use it on the GUI
+    thread.
+
+    Signals (GUI thread): ``finished(key, result)`` and ``failed(key, traceback_text)``, for
+    the current task of ``key`` only (after its own ``done``/``error`` callback).
+    """
+
+    finished = Signal(str, object)
+    failed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Condition()
+        self._queue: OrderedDict[str, TaskHandle] = OrderedDict()
+        self._current: dict[str, TaskHandle] = {}  # the newest task per key, until delivered
+        self._ids = itertools.count(1)
+        self._stopping = False
+        self._relay = _Relay()
+        self._relay.delivered.connect(self._on_delivered)
+        self._thread = _WorkerThread(self)
+        self._thread.start()
+        _LIVE_SERVICES.add(self)
+
+    # -- GUI thread ---------------------------------------------------------------------
+    def submit(self, key: str, work: Work, done: Callable[[Any], None] | None = None,
+               error: Callable[[str], None] | None = None) -> TaskHandle:
+        """Queue ``work(should_stop)`` under ``key``, cancelling the key's previous task.
+
+        ``done(result)`` or ``error(traceback_text)`` runs on the GUI thread when this task
+        is still the key's current one as its outcome arrives.
+        """
+        if self._stopping:
+            raise RuntimeError("the background service has been shut down")
+        task = TaskHandle(key, next(self._ids), work, done, error)
+        with self._lock:
+            previous = self._current.get(key)
+            if previous is not None:
+                previous.cancel()
+            self._queue.pop(key, None)
+            self._queue[key] = task
+            self._current[key] = task
+            self._lock.notify()
+        return task
+
+    def cancel(self, key: str) -> None:
+        """Cancel ``key``'s task (queued or running); its result never arrives."""
+        with self._lock:
+            task = self._current.pop(key, None)
+            self._queue.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            tasks = list(self._current.values())
+            self._current.clear()
+            self._queue.clear()
+        for task in tasks:
+            task.cancel()
+
+    def is_pending(self, key: str) -> bool:
+        """True while ``key`` has a task whose outcome has not been delivered yet."""
+        return key in self._current
+
+    @property
+    def idle(self) -> bool:
+        """True when no task is queued, running or waiting to be delivered."""
+        return not self._current
+
+    def shutdown(self) -> None:
+        """Cancel every task and wait for the worker thread to end (idempotent)."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self.cancel_all()
+        with self._lock:
+            self._lock.notify_all()
+        self._thread.wait()
+        _LIVE_SERVICES.discard(self)
+
+    @Slot(object, object, object)
+    def _on_delivered(self, task: TaskHandle, result: Any, error: str | None) -> None:
+        if task.cancelled or self._current.get(task.key) is not task:
+            return  # cancelled after the worker emitted: stale
+        del self._current[task.key]
+        if error is not None:
+            if task.error is not None:
+                task.error(error)
+            self.failed.emit(task.key, error)
+            return
+        if task.done is not None:
+            task.done(result)
+        self.finished.emit(task.key, result)
+
+    # -- worker thread ------------------------------------------------------------------
+    def _next_task(self) -> TaskHandle | None:
+        """Block until a task is queued (→ it) or the service stops (→ None)."""
+        with self._lock:
+            while not self._queue and not self._stopping:
+                self._lock.wait()
+            if self._stopping:
+                return None
+            _key, task = self._queue.popitem(last=False)
+            return task
