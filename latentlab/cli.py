@@ -28,7 +28,7 @@ from .core import (
     load_digits,
     save_model,
 )
-from .core.io import atomic_write_text
+from .core.io import WriteFailed, atomic_write_text, writable_target
 from .core.pca import pca_reconstruction_mse
 
 _DEFAULTS = TrainConfig()
@@ -125,7 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "samples, for a VAE; per-pixel MSE for an autoencoder).")
     _add_training_options(train, with_beta=True)
     train.add_argument("--out", metavar="FILE",
-                       help="save the trained model to FILE (.npz with JSON metadata)")
+                       help="save the trained model to FILE (.npz with JSON metadata); the "
+                            "folder must exist and FILE must be absent or a regular file "
+                            "(checked before training)")
+    train.add_argument("--save-diverged", action="store_true",
+                       help="if training diverges, replace an existing FILE with the last "
+                            "finite weights anyway (default: a diverged run writes FILE "
+                            "only when it does not exist yet)")
     train.add_argument("--json", action="store_true",
                        help="print one JSON object with the final figures as the last line")
 
@@ -195,6 +201,7 @@ def _load_data(args: argparse.Namespace) -> Dataset:
 
 
 def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    out = writable_target(args.out) if args.out else None  # before any training
     config = _config_from(args, args.beta)
     data = _load_data(args)
     trainer = Trainer(config, data.images)
@@ -221,12 +228,16 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             result["train_total"] = trainer.history[-1].total
     else:
         result["diverged"] = diverged
-    if args.out:
+    if out is not None and diverged is not None and out.exists() and not args.save_diverged:
+        diverged += (f" {args.out} was not replaced (--save-diverged replaces it with the "
+                     "last finite weights).")
+    elif out is not None:
         try:
-            result["out"] = str(save_model(args.out, trainer.model, config, trainer.history))
+            save_model(args.out, trainer.model, config, trainer.history)
         except OSError as exc:
-            stderr.write(f"latentlab: cannot save the model to {args.out}: {exc}\n")
+            stderr.write(f"latentlab train: {exc}\n")
             return 1
+        result["out"] = str(args.out)
 
     if diverged is not None:
         stderr.write(f"latentlab: {diverged}\n")
@@ -249,6 +260,8 @@ SWEEP_COLUMNS = ("beta", "epochs", "recon", "kl", "total", "total_sampled", "mse
 
 
 def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.csv is not None:
+        writable_target(args.csv)  # before any training
     data = _load_data(args)
     rows = []
     for beta in args.betas:
@@ -273,11 +286,15 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(text)
         return 0
     try:
-        atomic_write_text(Path(args.csv), text)
+        atomic_write_text(args.csv, text)
     except OSError as exc:
-        stderr.write(f"latentlab: cannot write {args.csv}: {exc}\n")
+        stderr.write(f"latentlab sweep: {exc}\n")
         return 1
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 DEMO_DIR = Path("latentlab-demo")
@@ -298,8 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = run_train if args.command == "train" else run_sweep
         try:
             return command(args, sys.stdout, sys.stderr)
-        except DataFileError as exc:
-            sys.stderr.write(f"latentlab {args.command}: error: {exc}\n")
+        except (DataFileError, WriteFailed) as exc:
+            # Bad input (a data file, --out or --csv): one line, never a traceback.
+            sys.stderr.write(f"latentlab {args.command}: error: {_one_line(exc)}\n")
             return 2
     export_dir = None
     if not has_display():

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from latentlab import __version__
 from latentlab.core import load_model
@@ -70,10 +73,56 @@ def test_divergence_exits_1_with_a_usable_saved_model(tmp_path: Path) -> None:
     load_model(out)  # the last finite weights were kept and saved
 
 
-def test_unwritable_output_is_reported() -> None:
-    result = _run("train", "--epochs", "1", "--out", "/nonexistent-dir/model.npz")
+@pytest.mark.parametrize(("out", "reason"), [
+    ("/nonexistent-dir/model.npz", "does not exist"),
+    ("/dev/null", "not a regular file"),
+    ("{tmp}/pipe", "not a regular file"),
+    ("{tmp}", "folder"),
+])
+def test_bad_out_is_refused_before_training(tmp_path: Path, out: str, reason: str) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    target = out.format(tmp=tmp_path)
+    # 10**6 epochs would take hours: exiting at once shows nothing was trained.
+    for command, option in (("train", "--out"), ("sweep", "--csv")):
+        result = _run(command, "--epochs", "1000000", option, target)
+        assert result.returncode == 2, result.stderr
+        assert reason in result.stderr and target in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+    assert stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)
+
+
+def test_a_diverged_run_keeps_an_existing_model_unless_asked(tmp_path: Path) -> None:
+    out = tmp_path / "good.npz"
+    assert _run("train", "--epochs", "2", "--out", str(out)).returncode == 0
+    good = out.read_bytes()
+    diverging = ("train", "--optimizer", "sgd", "--lr", "10", "--epochs", "3", "--out", str(out))
+    result = _run(*diverging)
     assert result.returncode == 1
-    assert "cannot save" in result.stderr
+    assert "was not replaced" in result.stderr and "--save-diverged" in result.stderr
+    assert out.read_bytes() == good
+    replaced = _run(*diverging, "--save-diverged")
+    assert replaced.returncode == 1 and out.read_bytes() != good
+    load_model(out)
+    assert "--save-diverged" in _run("train", "--help").stdout
+
+
+def test_a_failed_save_after_training_exits_1_with_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    out = folder / "m.npz"
+    out.write_bytes(b"old")
+    # --out passes the check; RLIMIT_FSIZE then makes the save's write fail (EFBIG), as a
+    # disk filling up during training would.
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000));"
+            "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+            "from latentlab.cli import main; sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", code, "train", "--epochs", "1", "--out",
+                             str(out)], capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 1, result.stderr
+    assert "cannot write" in result.stderr and "unchanged" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert out.read_bytes() == b"old" and sorted(os.listdir(folder)) == ["m.npz"]
 
 
 def test_sweep_writes_rate_distortion_csv(tmp_path: Path) -> None:
