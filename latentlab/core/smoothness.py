@@ -21,53 +21,34 @@ Definitions (distances are Euclidean over the pixels, in the images' own [0, 1] 
   ``‖g_a − g_b‖`` divided by the distance of their centres in σ units
   (``2·span_sigma / n``); reported as the mean and the maximum over all pairs.
 
-Memory is bounded: distances are computed ``_DISTANCE_BLOCK`` entries at a time, and
-at most ``n²`` decodes and ``max_reference`` reference images are held.
+Memory is bounded: nearest distances (:class:`~latentlab.core.analysis.NearestImageIndex`)
+are computed a block of ``_INDEX_ROWS × _QUERY_BLOCK`` at a time, and at most ``n²``
+decodes and ``max_reference`` reference images are held.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Protocol
 
 import numpy as np
 
+from .analysis import NearestImageIndex, encode_in_chunks, sample_rows
 from .manifold import Rect, decode_grid
+from .models import Model
 from .pca import LatentPlane, axes_plane, pca_plane
 
-__all__ = ["Autoencoding", "Smoothness", "measure_smoothness", "nearest_distances"]
+__all__ = ["Smoothness", "measure_smoothness"]
 
-_DISTANCE_BLOCK = 1 << 22  # query × reference entries per block (32 MB in float64)
-_ENCODE_CHUNK = 8192
-
-
-class Autoencoding(Protocol):
-    """What a smoothness measurement needs of a model."""
-
-    @property
-    def latent_dim(self) -> int: ...
-
-    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]: ...
-
-    def decode(self, z: np.ndarray) -> np.ndarray: ...
+# A nearest-image query block meets the index's rows _INDEX_ROWS × _QUERY_BLOCK at a time:
+# 4,096 × 1,024 float64 distances, 32 MB, whatever the data set's size.
+_INDEX_ROWS = 4096
+_QUERY_BLOCK = 1024
 
 
-def nearest_distances(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``min_i ‖q − r_i‖`` for each row of ``queries: (M, D)`` over ``reference: (N, D)``
-    → ``(M,)`` float64, a block of queries at a time (bounded memory)."""
-    q = np.asarray(queries, dtype=np.float64)
-    r = np.asarray(reference, dtype=np.float64)
-    if q.ndim != 2 or r.ndim != 2 or q.shape[1] != r.shape[1] or len(r) == 0:
-        raise ValueError(f"queries (M, D) and a non-empty reference (N, D) must agree in D, "
-                         f"got {q.shape} and {r.shape}")
-    r_sq = np.einsum("nd,nd->n", r, r)
-    block = max(1, _DISTANCE_BLOCK // len(r))
-    out = np.empty(len(q))
-    for lo in range(0, len(q), block):
-        qb = q[lo:lo + block]
-        d2 = np.einsum("md,md->m", qb, qb)[:, None] + r_sq[None, :] - 2.0 * (qb @ r.T)
-        out[lo:lo + block] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
-    return out
+def _nearest_distances(index: NearestImageIndex, queries: np.ndarray) -> np.ndarray:
+    """Distance of each row of ``queries: (M, D)`` to its nearest indexed row → ``(M,)``."""
+    return np.concatenate([index.query_many(queries[lo:lo + _QUERY_BLOCK])[1]
+                           for lo in range(0, len(queries), _QUERY_BLOCK)])
 
 
 @dataclass(frozen=True)
@@ -102,13 +83,8 @@ class Smoothness:
         return out
 
 
-def _encode_all(model: Autoencoding, images: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.asarray(model.encode(images[lo:lo + _ENCODE_CHUNK])[0])
-                           for lo in range(0, len(images), _ENCODE_CHUNK)])
-
-
 def measure_smoothness(
-    model: Autoencoding,
+    model: Model,
     images: np.ndarray,
     plane: LatentPlane | None = None,
     n: int = 60,
@@ -125,7 +101,7 @@ def measure_smoothness(
         raise ValueError(f"images must be a non-empty (N, D) array, got {images.shape}")
     if not (0.0 < percentile < 100.0 and span_sigma > 0.0 and gap_radius >= 0.0):
         raise ValueError("need 0 < percentile < 100, span_sigma > 0 and gap_radius >= 0")
-    codes = _encode_all(model, images)
+    codes = encode_in_chunks(model, images, dtype=np.float64)[0]
     if plane is None:
         k = model.latent_dim
         plane = axes_plane(k, 0, 1) if k == 2 else pca_plane(codes)
@@ -138,21 +114,20 @@ def measure_smoothness(
     x1, y1 = centre + span_sigma * sigma
     rect: Rect = (float(x0), float(y0), float(x1), float(y1))
 
-    reference = images
-    if len(images) > max_reference:
-        pick = np.random.default_rng(seed).choice(len(images), max_reference, replace=False)
-        reference = images[np.sort(pick)]
-    recon = model.decode(_encode_all(model, reference))
-    threshold = float(np.percentile(nearest_distances(recon, reference), percentile))
+    reference = images[sample_rows(len(images), max_reference, seed)]
+    index = NearestImageIndex(reference, chunk=_INDEX_ROWS)
+    recon = model.decode(encode_in_chunks(model, reference)[0])
+    threshold = float(np.percentile(_nearest_distances(index, recon), percentile))
 
     decodes = decode_grid(model, plane, rect, n, n)  # (n, n, D)
-    off = (nearest_distances(decodes.reshape(n * n, -1), reference) > threshold).reshape(n, n)
+    off = (_nearest_distances(index, decodes.reshape(n * n, -1)) > threshold).reshape(n, n)
 
     cell = 2.0 * span_sigma / n  # cell width in σ units, the same along both axes
     ix = (np.arange(n) + 0.5) * cell - span_sigma
     iy = span_sigma - (np.arange(n) + 0.5) * cell
     centres = np.stack(np.meshgrid(ix, iy), axis=-1).reshape(-1, 2)
-    gap = (nearest_distances(centres, (shown - centre) / sigma) > gap_radius).reshape(n, n)
+    codes_index = NearestImageIndex((shown - centre) / sigma, chunk=_INDEX_ROWS)
+    gap = (_nearest_distances(codes_index, centres) > gap_radius).reshape(n, n)
 
     g = decodes.astype(np.float64)
     steps = np.concatenate([np.linalg.norm(g[:, 1:] - g[:, :-1], axis=-1).ravel(),

@@ -8,7 +8,7 @@ import pytest
 from latentlab.core import load_digits, load_model
 from latentlab.core import smoothness as smoothness_module
 from latentlab.core.pca import axes_plane
-from latentlab.core.smoothness import measure_smoothness, nearest_distances
+from latentlab.core.smoothness import measure_smoothness
 from latentlab.paths import resource_path
 
 
@@ -16,6 +16,7 @@ class _Identity:
     """Codes are the 2-pixel images themselves; decoding returns z as the image."""
 
     latent_dim = 2
+    is_variational = False
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, None]:
         return np.asarray(x, dtype=np.float64), None
@@ -42,6 +43,7 @@ class _LatticeModel:
     farther than T from every lattice image."""
 
     latent_dim = 3
+    is_variational = False
 
     def __init__(self, lift: float) -> None:
         self.lift = lift
@@ -71,15 +73,16 @@ def _cell_x(result) -> np.ndarray:
     return np.broadcast_to(xs, result.off_manifold.shape)
 
 
-def test_nearest_distances_match_brute_force_in_small_blocks(monkeypatch) -> None:
-    rng = np.random.default_rng(0)
-    q, r = rng.random((37, 5)), rng.random((23, 5))
-    brute = np.sqrt(((q[:, None, :] - r[None, :, :]) ** 2).sum(-1)).min(axis=1)
-    monkeypatch.setattr(smoothness_module, "_DISTANCE_BLOCK", 50)  # 2 queries a block
-    np.testing.assert_allclose(nearest_distances(q, r), brute, rtol=1e-10)
-    np.testing.assert_allclose(nearest_distances(r, r), 0.0, atol=1e-7)
-    with pytest.raises(ValueError, match="agree in D"):
-        nearest_distances(q, r[:, :4])
+def test_small_query_blocks_give_the_same_figures(monkeypatch) -> None:
+    images = _lattice(0.1, 3.0, band=1.0)
+    kwargs = dict(plane=axes_plane(3, 0, 1), n=12, span_sigma=1.4)
+    whole = measure_smoothness(_LatticeModel(lift=0.09), images, **kwargs)
+    monkeypatch.setattr(smoothness_module, "_QUERY_BLOCK", 50)
+    monkeypatch.setattr(smoothness_module, "_INDEX_ROWS", 500)
+    blocked = measure_smoothness(_LatticeModel(lift=0.09), images, **kwargs)
+    assert blocked.threshold == whole.threshold
+    np.testing.assert_array_equal(blocked.off_manifold, whole.off_manifold)
+    np.testing.assert_array_equal(blocked.gap, whole.gap)
 
 
 def test_identity_decoder_changes_by_one_sigma_per_sigma_step() -> None:
