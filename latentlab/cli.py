@@ -30,6 +30,7 @@ from .core import (
 )
 from .core.io import WriteFailed, atomic_write_text, writable_target
 from .core.pca import pca_reconstruction_mse
+from .core.vqvae import VQVAE, VQLossReport
 
 _DEFAULTS = TrainConfig()
 
@@ -64,7 +65,8 @@ def _beta_list(text: str) -> list[float]:
 def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> None:
     parser.add_argument("--model", choices=MODEL_KINDS, default=_DEFAULTS.model,
                         help="ae: autoencoder, vae: variational autoencoder, linear: linear "
-                             "autoencoder (compare with PCA) (default: %(default)s)")
+                             "autoencoder (compare with PCA), vqvae: vector-quantised VAE "
+                             "(default: %(default)s)")
     if with_beta:
         parser.add_argument("--beta", type=_within(limits.BETA), default=_DEFAULTS.beta,
                             help="weight of the KL term (β-VAE) (default: %(default)s)")
@@ -72,12 +74,22 @@ def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> N
                         default=_DEFAULTS.warmup_epochs,
                         help="KL warm-up: epochs over which β ramps from 0 "
                              "(default: %(default)s)")
-    parser.add_argument("--latent-dim", type=_within(limits.LATENT_DIM),
+    parser.add_argument("--latent-dim", "--code-dim", type=_within(limits.LATENT_DIM),
                         default=_DEFAULTS.latent_dim,
-                        help="latent dimensions (default: %(default)s)")
+                        help="latent dimensions; for vqvae the dimensions of each code "
+                             "vector (default: %(default)s)")
     parser.add_argument("--hidden-dim", type=_within(limits.HIDDEN_DIM),
                         default=_DEFAULTS.hidden_dim,
                         help="hidden layer width (default: %(default)s)")
+    vq = parser.add_argument_group("VQ-VAE (--model vqvae)")
+    vq.add_argument("--codes", type=_within(limits.CODES), default=_DEFAULTS.codes,
+                    help="codebook size K (default: %(default)s)")
+    vq.add_argument("--commitment", type=_within(limits.COMMITMENT),
+                    default=_DEFAULTS.commitment,
+                    help="commitment weight β_c of ‖z_e − sg[e]‖² (default: %(default)s)")
+    vq.add_argument("--ema-decay", type=_within(limits.EMA_DECAY), default=None, metavar="G",
+                    help="update the codebook as an exponential moving average with decay G "
+                         "in [0, 1) instead of by its loss's gradient (e.g. 0.99)")
     parser.add_argument("--epochs", type=_within(limits.EPOCHS), default=_DEFAULTS.epochs,
                         help="epochs (default: %(default)s)")
     parser.add_argument("--batch-size", type=_within(limits.BATCH_SIZE),
@@ -103,7 +115,8 @@ def _config_from(args: argparse.Namespace, beta: float) -> TrainConfig:
     return TrainConfig(
         model=args.model, latent_dim=args.latent_dim, hidden_dim=args.hidden_dim, beta=beta,
         warmup_epochs=args.warmup, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, optimizer=args.optimizer, clip_norm=args.clip_norm, seed=args.seed)
+        lr=args.lr, optimizer=args.optimizer, clip_norm=args.clip_norm, seed=args.seed,
+        codes=args.codes, commitment=args.commitment, ema_decay=args.ema_decay)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,7 +193,9 @@ class _ProgressBar:
 
 def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict[str, Any]:
     """Per-sample losses of the trained model on the whole data set: with z = mu and,
-    for a VAE, averaged over 10 draws of z ~ q(z|x) (seeded from the config)."""
+    for a VAE, averaged over 10 draws of z ~ q(z|x) (seeded from the config); for a
+    VQ-VAE (z snapped to its code) the VQ loss instead of a KL, the perplexity, used
+    codes and how many dead codes training re-seeded."""
     at_mean = model.evaluate(images, beta=config.beta)
     figures: dict[str, Any] = {"recon": at_mean.recon, "kl": at_mean.kl,
                                "total": at_mean.total, "mse": at_mean.mse}
@@ -192,6 +207,12 @@ def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict
         figures["total_sampled"] = float(np.mean([d.total for d in draws]))
     if model.kind == "linear":
         figures["pca_mse"] = pca_reconstruction_mse(images, model.latent_dim)
+    if isinstance(model, VQVAE):
+        assert isinstance(at_mean, VQLossReport)
+        del figures["kl"]  # the regulariser is the VQ loss, not a KL
+        figures.update(vq_loss=at_mean.kl, quantisation=at_mean.quantisation,
+                       perplexity=at_mean.perplexity, used_codes=at_mean.used_codes,
+                       codes=model.n_codes, dead_codes_reseeded=model.dead_codes_reseeded)
     return figures
 
 
@@ -247,9 +268,13 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         h, w = data.image_shape
         lines = [f"{config.model}: {trainer.epoch} epochs in {seconds:.2f} s on {data.name} "
                  f"({len(data)} images, {h}×{w})"]
-        for key in ("recon", "kl", "total", "total_sampled", "mse", "pca_mse"):
+        for key in ("recon", "kl", "vq_loss", "total", "total_sampled", "mse", "pca_mse",
+                    "perplexity"):
             if key in result:
                 lines.append(f"  {key:14s} {result[key]:.4f}")
+        if "used_codes" in result:
+            lines.append(f"  {'used_codes':14s} {result['used_codes']} of {result['codes']} "
+                         f"({result['dead_codes_reseeded']} dead codes re-seeded)")
         if "out" in result:
             lines.append(f"  saved to {result['out']}")
         stdout.write("\n".join(lines) + "\n")

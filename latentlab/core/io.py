@@ -217,6 +217,7 @@ def save_model(path: str | os.PathLike, model: Model, config: TrainConfig,
         "train": config.to_dict(),
         "history": [r.to_dict() for r in history],
         "n_weights": int(model.weights.size),
+        "state": model.state_metadata(),
     }
     atomic_write_with(path, lambda handle: np.savez_compressed(
         handle, weights=model.weights, metadata=np.array(json.dumps(metadata))))
@@ -278,4 +279,11 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     if not np.isfinite(weights).all():
         raise ModelFileError(f"{path}: weights contain NaN or Inf")
     model.load_weights(weights)
+    try:
+        state = metadata.get("state", {})
+        if not isinstance(state, dict):
+            raise ValueError("state must be a JSON object")
+        model.restore_state_metadata(state)
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: invalid model state ({exc})") from exc
     return SavedModel(model=model, config=train_config, history=history)

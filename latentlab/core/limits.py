@@ -91,6 +91,9 @@ BETA_SLIDER = Range("β (slider)", 0.1, 10.0)
 MOMENTUM = Range("momentum", 0.0, 1.0, high_open=True)
 CLIP_NORM = Range("gradient clip norm", 0.0, 1e6, low_open=True)
 SEED = Range("seed", 0, 2**31 - 1, integer=True)
+CODES = Range("codebook size", 2, 1024, integer=True)  # VQ-VAE: K code vectors
+COMMITMENT = Range("commitment weight β_c", 0.0, 100.0)
+EMA_DECAY = Range("EMA decay", 0.0, 1.0, high_open=True)  # 1 would freeze the codebook
 
 # -- data sets -------------------------------------------------------------------------
 MIN_IMAGES = 2

@@ -12,22 +12,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from .layers import Dense, GaussianSample, Layer, ReLU, Sigmoid, Workspace, sigmoid
 from .losses import bce_with_logits, gaussian_kl, mse
 from .params import ParameterStore
 
-MODEL_KINDS = ("ae", "vae", "linear")
+MODEL_KINDS = ("ae", "vae", "linear", "vqvae")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture: ``input_dim → hidden_dim → latent_dim → hidden_dim → input_dim``."""
+    """Architecture: ``input_dim → hidden_dim → latent_dim → hidden_dim → input_dim``.
+
+    ``codes``, ``commitment`` and ``ema_decay`` are the VQ-VAE's codebook size K, its
+    commitment weight β_c and its codebook's EMA decay (``None``: the codebook learns from
+    its loss); other kinds ignore them."""
 
     kind: str = "vae"
     input_dim: int = 64
     hidden_dim: int = 32
     latent_dim: int = 2
     dtype: str = "float32"
+    codes: int = 64
+    commitment: float = 0.25
+    ema_decay: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
@@ -37,6 +45,13 @@ class ModelConfig:
                 raise ValueError(f"{field} must be a positive integer")
         if self.dtype not in ("float32", "float64"):
             raise ValueError("dtype must be 'float32' or 'float64'")
+        vq_settings = [("codes", limits.CODES), ("commitment", limits.COMMITMENT)]
+        if self.ema_decay is not None:
+            vq_settings.append(("ema_decay", limits.EMA_DECAY))
+        for name, allowed in vq_settings:
+            problem = allowed.problem(getattr(self, name), name)
+            if problem:
+                raise ValueError(problem)
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,10 @@ class Model(Workspace):
     """Shared behaviour; subclasses define ``encoder``/``decoder`` layer lists."""
 
     is_variational = False
+    #: what the second loss term (``kl`` of reports and training steps) is for this kind
+    regulariser_name = "KL"
+    #: whether β (and its warm-up) weights that term; a VQ-VAE weights its own
+    regulariser_uses_beta = True
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -124,6 +143,15 @@ class Model(Workspace):
                 f"expected {self.weights.size} weights for this architecture, got {flat.size}"
             )
         self.weights[...] = flat
+
+    def state_metadata(self) -> dict:
+        """State beside the weights that a model file keeps (JSON values); none here."""
+        return {}
+
+    def restore_state_metadata(self, state: dict) -> None:
+        """Take back what :meth:`state_metadata` gave; ``ValueError`` if it is not that."""
+        if state:
+            raise ValueError(f"a {self.kind} model keeps no state, got {sorted(state)}")
 
     def init_weights(self, rng: np.random.Generator) -> None:
         """He-initialise every dense layer (in place), as the reference article does."""
@@ -185,6 +213,10 @@ class Model(Workspace):
         return LossReport(recon=err, kl=0.0, total=err, mse=err)
 
     # -- training ---------------------------------------------------------------------
+    def after_step(self) -> None:
+        """Called by the trainer after each optimiser update (state outside the
+        gradient, such as a VQ-VAE's codebook bookkeeping); nothing by default."""
+
     def train_step(self, x_h: np.ndarray, beta: float,
                    eps: np.ndarray | None) -> tuple[float, float]:
         """Forward + backward on one batch in the training layout of :mod:`.layers`,
@@ -298,7 +330,11 @@ _MODEL_CLASSES: dict[str, type[Model]] = {
 
 def build_model(config: ModelConfig, seed: int | None = 0) -> Model:
     """A freshly initialised model; the same ``seed`` gives bit-identical weights."""
-    model = _MODEL_CLASSES[config.kind](config)
+    if config.kind == "vqvae":
+        from .vqvae import VQVAE
+        model: Model = VQVAE(config)
+    else:
+        model = _MODEL_CLASSES[config.kind](config)
     model.init_weights(np.random.default_rng(seed))
     return model
 

@@ -24,6 +24,7 @@ _SETTING_LIMITS = (
     ("beta", limits.BETA), ("warmup_epochs", limits.WARMUP_EPOCHS),
     ("epochs", limits.EPOCHS), ("batch_size", limits.BATCH_SIZE), ("lr", limits.LR),
     ("momentum", limits.MOMENTUM), ("seed", limits.SEED),
+    ("codes", limits.CODES), ("commitment", limits.COMMITMENT),
 )
 
 
@@ -47,6 +48,9 @@ class TrainConfig:
     clip_norm: float | None = None
     seed: int = 0
     dtype: str = "float32"
+    codes: int = 64
+    commitment: float = 0.25
+    ema_decay: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -55,7 +59,8 @@ class TrainConfig:
         if self.optimizer not in ("adam", "sgd"):
             problems.append("optimizer must be 'adam' or 'sgd'")
         checks = [*_SETTING_LIMITS, *((("clip_norm", limits.CLIP_NORM),)
-                                      if self.clip_norm is not None else ())]
+                                      if self.clip_norm is not None else ()),
+                  *((("ema_decay", limits.EMA_DECAY),) if self.ema_decay is not None else ())]
         for name, allowed in checks:
             problem = allowed.problem(getattr(self, name), name)
             if problem:
@@ -67,7 +72,8 @@ class TrainConfig:
 
     def model_config(self, input_dim: int) -> ModelConfig:
         return ModelConfig(kind=self.model, input_dim=input_dim, hidden_dim=self.hidden_dim,
-                           latent_dim=self.latent_dim, dtype=self.dtype)
+                           latent_dim=self.latent_dim, dtype=self.dtype, codes=self.codes,
+                           commitment=self.commitment, ema_decay=self.ema_decay)
 
     def beta_at(self, epoch_index: int) -> float:
         """Effective β for the 0-based epoch: ramps linearly from 0 over the warm-up."""
@@ -87,7 +93,9 @@ class TrainConfig:
 @dataclass(frozen=True)
 class EpochReport:
     """Per-sample running averages over one epoch (z sampled for a VAE).
-    ``total = recon + beta * kl`` with the epoch's effective ``beta``."""
+    ``total = recon + beta * kl`` with the epoch's effective ``beta``; ``kl`` is the
+    model's regulariser (``Model.regulariser_name``: the VQ loss for a VQ-VAE, whose
+    ``beta`` is 1)."""
 
     epoch: int
     recon: float
@@ -163,7 +171,8 @@ class Trainer:
             eps = self._rng.standard_normal((n, self.model.latent_dim), dtype=np.float32)
             eps = eps.astype(self.data.dtype, copy=False)
             noise = [np.ascontiguousarray(eps[lo:lo + size].T) for lo in starts]
-        return _EpochInProgress(batches, noise, self.config.beta_at(self.epoch))
+        beta = self.config.beta_at(self.epoch) if self.model.regulariser_uses_beta else 1.0
+        return _EpochInProgress(batches, noise, beta)
 
     def run_epoch(self, should_stop: StopFlag | None = None) -> EpochReport | None:
         """Train the next epoch. Returns its report, or ``None`` when ``should_stop()``
@@ -193,6 +202,7 @@ class Trainer:
                     self._diverge(recon, kl)
                 np.copyto(backup, weights)
                 optimizer.step()
+                model.after_step()
                 rows = x_h.shape[1]
                 state.recon_sum += recon * rows
                 state.kl_sum += kl * rows
