@@ -8,6 +8,10 @@ Orange3 runs its widgets' work on one executor:
 * every task has a *key* (e.g. ``"map:vae"``); submitting a task cancels the previous task
   of the same key — a queued one never runs, a running one sees its stop flag and its
   result is dropped — so the latest request wins and a stale result never arrives;
+* a live view that resubmits faster than its work takes (a map re-encoded for every
+  training snapshot) submits with ``interrupt=False``: the running task then finishes and
+  delivers, and only the newest of the requests made meanwhile runs next — cancelling the
+  running one every time would starve the view of results;
 * a task is ``work(should_stop) -> result``, a plain function that runs on the worker
   thread, may poll ``should_stop()`` between chunks, and must not touch a widget;
 * results reach the GUI thread through a queued signal only; the ``done`` callback (and the
@@ -110,7 +114,7 @@ class BackgroundService(QObject):
     thread.
 
     Signals (GUI thread): ``finished(key, result)`` and ``failed(key, traceback_text)``, for
-    the current task of ``key`` only (after its own ``done``/``error`` callback).
+    tasks that were not cancelled (after the task's own ``done``/``error`` callback).
     """
 
     finished = Signal(str, object)
@@ -119,8 +123,10 @@ class BackgroundService(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Condition()
-        self._queue: OrderedDict[str, TaskHandle] = OrderedDict()
-        self._current: dict[str, TaskHandle] = {}  # the newest task per key, until delivered
+        self._queue: OrderedDict[str, TaskHandle] = OrderedDict()  # waiting to run, per key
+        # Per key, the tasks not yet delivered nor cancelled, oldest first: at most one
+        # running (or its result on its way) and one queued.
+        self._live: dict[str, list[TaskHandle]] = {}
         self._ids = itertools.count(1)
         self._stopping = False
         self._relay = _Relay()
@@ -131,49 +137,53 @@ class BackgroundService(QObject):
 
     # -- GUI thread ---------------------------------------------------------------------
     def submit(self, key: str, work: Work, done: Callable[[Any], None] | None = None,
-               error: Callable[[str], None] | None = None) -> TaskHandle:
-        """Queue ``work(should_stop)`` under ``key``, cancelling the key's previous task.
+               error: Callable[[str], None] | None = None, *,
+               interrupt: bool = True) -> TaskHandle:
+        """Queue ``work(should_stop)`` under ``key``, cancelling the key's queued task and,
+        with ``interrupt`` (the default), its running one too.
 
-        ``done(result)`` or ``error(traceback_text)`` runs on the GUI thread when this task
-        is still the key's current one as its outcome arrives.
+        ``done(result)`` or ``error(traceback_text)`` runs on the GUI thread when the
+        outcome arrives, unless the task was cancelled by then.
         """
         if self._stopping:
             raise RuntimeError("the background service has been shut down")
         task = TaskHandle(key, next(self._ids), work, done, error)
         with self._lock:
-            previous = self._current.get(key)
-            if previous is not None:
-                previous.cancel()
-            self._queue.pop(key, None)
+            queued = self._queue.pop(key, None)
+            live = self._live.setdefault(key, [])
+            for old in list(live):
+                if interrupt or old is queued:
+                    old.cancel()
+                    live.remove(old)
+            live.append(task)
             self._queue[key] = task
-            self._current[key] = task
             self._lock.notify()
         return task
 
     def cancel(self, key: str) -> None:
-        """Cancel ``key``'s task (queued or running); its result never arrives."""
+        """Cancel every task of ``key`` (queued or running); no result of it arrives."""
         with self._lock:
-            task = self._current.pop(key, None)
+            tasks = self._live.pop(key, [])
             self._queue.pop(key, None)
-        if task is not None:
+        for task in tasks:
             task.cancel()
 
     def cancel_all(self) -> None:
         with self._lock:
-            tasks = list(self._current.values())
-            self._current.clear()
+            tasks = [task for live in self._live.values() for task in live]
+            self._live.clear()
             self._queue.clear()
         for task in tasks:
             task.cancel()
 
     def is_pending(self, key: str) -> bool:
         """True while ``key`` has a task whose outcome has not been delivered yet."""
-        return key in self._current
+        return bool(self._live.get(key))
 
     @property
     def idle(self) -> bool:
         """True when no task is queued, running or waiting to be delivered."""
-        return not self._current
+        return not any(self._live.values())
 
     def shutdown(self) -> None:
         """Cancel every task and wait for the worker thread to end (idempotent)."""
@@ -188,9 +198,14 @@ class BackgroundService(QObject):
 
     @Slot(object, object, object)
     def _on_delivered(self, task: TaskHandle, result: Any, error: str | None) -> None:
-        if task.cancelled or self._current.get(task.key) is not task:
+        if task.cancelled:
             return  # cancelled after the worker emitted: stale
-        del self._current[task.key]
+        with self._lock:
+            live = self._live.get(task.key, [])
+            if task in live:
+                live.remove(task)
+            if not live:
+                self._live.pop(task.key, None)
         if error is not None:
             if task.error is not None:
                 task.error(error)

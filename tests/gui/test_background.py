@@ -92,6 +92,33 @@ def test_a_running_task_is_stopped_and_its_result_never_arrives(service, qtbot):
     assert delivered == ["fresh"]
 
 
+def test_without_interrupt_the_running_task_delivers_and_only_the_newest_follows(
+        service, qtbot):
+    started, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+    delivered: list[str] = []
+
+    def frame(name: str, block: bool = False):
+        def work(_stop):
+            if block:
+                started.set()
+                release.wait(WAIT)
+            ran.append(name)
+            return name
+        return work
+
+    first = service.submit("map", frame("frame 1", block=True), delivered.append,
+                           interrupt=False)
+    assert started.wait(WAIT)
+    for i in (2, 3, 4):  # snapshots arriving while frame 1 is encoded
+        service.submit("map", frame(f"frame {i}"), delivered.append, interrupt=False)
+    assert not first.cancelled
+    release.set()
+    qtbot.waitUntil(lambda: service.idle, timeout=int(WAIT * 1000))
+    assert ran == ["frame 1", "frame 4"]
+    assert delivered == ["frame 1", "frame 4"]
+
+
 def test_cancel_drops_a_result_already_on_its_way(service, qtbot):
     done_on_worker = threading.Event()
     delivered: list[str] = []
