@@ -11,8 +11,10 @@ from latentlab.core.analysis import (
     encode_in_chunks,
     encode_into,
     evaluate_in_chunks,
+    pca_residual_mse,
     sample_rows,
 )
+from latentlab.core.pca import pca_reconstruction_mse
 from latentlab.core.synthetic import synthetic_strokes
 
 
@@ -87,3 +89,14 @@ def test_nearest_image_matches_brute_force(strokes, chunk: int) -> None:
 def test_nearest_image_refuses_a_wrong_width(strokes) -> None:
     with pytest.raises(ValueError, match="queries"):
         NearestImageIndex(strokes.images).query(np.zeros(10))
+
+
+def test_pca_residual_mse_matches_pca_for_every_k(strokes) -> None:
+    curve = pca_residual_mse(strokes.images, chunk=400)
+    assert curve.shape == (145,)
+    assert np.all(np.diff(curve) <= 1e-12) and curve[-1] == 0.0
+    x = strokes.images.astype(np.float64)
+    assert curve[0] == pytest.approx(np.mean((x - x.mean(axis=0)) ** 2), rel=1e-6)
+    for k in (1, 2, 5, 20, 100):
+        assert curve[k] == pytest.approx(pca_reconstruction_mse(strokes.images, k),
+                                         rel=1e-4, abs=1e-9)
