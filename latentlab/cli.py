@@ -29,6 +29,7 @@ from .core import (
     save_model,
 )
 from .core.io import WriteFailed, atomic_write_text, writable_target
+from .core.loss_labels import AT_MU, JSON_FIELDS, SAMPLED
 from .core.pca import pca_reconstruction_mse
 from .core.vqvae import VQVAE, VQLossReport
 
@@ -146,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "finite weights anyway (default: a diverged run writes FILE "
                             "only when it does not exist yet)")
     train.add_argument("--json", action="store_true",
-                       help="print one JSON object with the final figures as the last line")
+                       help="print one JSON object with the final figures as the last line; "
+                            "its \"measured\" object says how each figure was measured")
 
     sweep = sub.add_parser(
         "sweep", help="train one model per β and write the rate-distortion figures as CSV",
@@ -247,6 +249,8 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result.update(final_figures(trainer.model, config, data.images))
         if trainer.history:
             result["train_total"] = trainer.history[-1].total
+        if not isinstance(trainer.model, VQVAE):  # its figures are at the snapped code
+            result["measured"] = {k: v for k, v in JSON_FIELDS.items() if k in result}
     else:
         result["diverged"] = diverged
     if out is not None and diverged is not None and out.exists() and not args.save_diverged:
@@ -268,6 +272,9 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         h, w = data.image_shape
         lines = [f"{config.model}: {trainer.epoch} epochs in {seconds:.2f} s on {data.name} "
                  f"({len(data)} images, {h}×{w})"]
+        if "total_sampled" in result:  # a VAE: two evaluations to tell apart
+            lines.append(f"  recon, kl, total, mse: {AT_MU.short}; "
+                         f"total_sampled: {SAMPLED.short}")
         for key in ("recon", "kl", "vq_loss", "total", "total_sampled", "mse", "pca_mse",
                     "perplexity"):
             if key in result:

@@ -1,0 +1,64 @@
+"""One language for loss figures: every number says how it was measured.
+
+The same VAE's loss reads differently depending on how it is measured — on the digits
+the pretrained VAE's last epoch reports 22.10 / 2.50 / 24.59 (recon / KL / total) and its
+evaluation at z = μ 21.10 / 2.52 / 23.62 (docs/claims.md). Every panel and the CLI label
+their figures with one of these :class:`Measure` s, so the two are never confused:
+
+* :data:`RUNNING` — what training reports: the mean over one epoch's minibatches while
+  the weights change, z sampled from q(z|x), total at that epoch's β (a warm-up epoch's β
+  is below the final one: :func:`totals_at` restates its total at the final β);
+* :data:`AT_MU` — an evaluation of the finished weights on all images at z = μ;
+* :data:`SAMPLED` — the same evaluation with z sampled from q(z|x), mean of 10 draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["AT_MU", "JSON_FIELDS", "RUNNING", "SAMPLED", "Measure", "totals_at"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """``short``: a caption of a few words; ``long``: the full sentence for a tooltip or
+    a file."""
+
+    short: str
+    long: str
+
+
+RUNNING = Measure(
+    "running mean during training, z sampled",
+    "mean over the epoch's minibatches while training, z sampled from q(z|x), "
+    "total at the epoch's β")
+AT_MU = Measure(
+    "evaluation at z = μ",
+    "evaluation of the trained model on all images with z = μ, the encoder's output "
+    "(no sampling)")
+SAMPLED = Measure(
+    "evaluation, z sampled",
+    "evaluation of the trained model on all images with z sampled from q(z|x), "
+    "mean of 10 draws")
+
+#: What each figure of ``latentlab train --json`` is (the ``"measured"`` object).
+_RECON = ("reconstruction loss (VAE: binary cross-entropy summed over an image's pixels; "
+          "AE, linear: squared error per pixel)")
+JSON_FIELDS = {
+    "recon": f"{_RECON}: {AT_MU.long}",
+    "kl": f"KL(q(z|x) || N(0, I)) per image, 0 for a deterministic model: {AT_MU.long}",
+    "total": f"recon + beta * kl: {AT_MU.long}",
+    "mse": f"squared error per pixel: {AT_MU.long}",
+    "recon_sampled": f"{_RECON}: {SAMPLED.long}",
+    "total_sampled": f"recon + beta * kl: {SAMPLED.long}",
+    "train_total": f"total of the last epoch: {RUNNING.long}",
+    "pca_mse": "squared error per pixel of the best affine rank-K (PCA) reconstruction",
+}
+
+
+def totals_at(recon: np.ndarray, kl: np.ndarray, beta: float) -> np.ndarray:
+    """``recon + beta * kl`` per epoch (``(E,)`` each → ``(E,)`` float64): a history's
+    totals restated at one β, so warm-up epochs compare with the rest."""
+    return np.asarray(recon, dtype=np.float64) + float(beta) * np.asarray(kl, dtype=np.float64)
