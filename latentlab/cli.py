@@ -214,7 +214,9 @@ def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict
         del figures["kl"]  # the regulariser is the VQ loss, not a KL
         figures.update(vq_loss=at_mean.kl, quantisation=at_mean.quantisation,
                        perplexity=at_mean.perplexity, used_codes=at_mean.used_codes,
-                       codes=model.n_codes, dead_codes_reseeded=model.dead_codes_reseeded)
+                       codes=model.n_codes, commitment=model.config.commitment,
+                       ema_decay=model.config.ema_decay,
+                       dead_codes_reseeded=model.dead_codes_reseeded)
     return figures
 
 

@@ -34,7 +34,7 @@ class ModelConfig:
     latent_dim: int = 2
     dtype: str = "float32"
     codes: int = 64
-    commitment: float = 0.25
+    commitment: float = 1.0
     ema_decay: float | None = None
 
     def __post_init__(self) -> None:

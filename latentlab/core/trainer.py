@@ -48,8 +48,11 @@ class TrainConfig:
     clip_norm: float | None = None
     seed: int = 0
     dtype: str = "float32"
+    # VQ-VAE (--model vqvae). Measured on the digits, 200 epochs, seeds 0-4: K = 64 codes of
+    # 2 dims are all in use (perplexity 59-60); β_c = 1 reconstructs better than the
+    # paper's 0.25 on every seed (BCE 20.87-21.16 vs 20.90-21.31).
     codes: int = 64
-    commitment: float = 0.25
+    commitment: float = 1.0
     ema_decay: float | None = None
 
     def __post_init__(self) -> None:

@@ -263,6 +263,15 @@ def test_training_on_the_digits_reduces_the_loss_and_uses_most_codes(
     assert report.perplexity > 0.6 * config.codes
 
 
+def test_default_vqvae_figures_on_the_digits(digits: np.ndarray) -> None:
+    """The defaults of `latentlab train --model vqvae` (README's figures table)."""
+    trainer = Trainer(TrainConfig(model="vqvae"), digits)
+    list(trainer.train())
+    report = trainer.model.evaluate(digits)
+    assert report.recon < 21.3  # BCE per sample; the 2-D VAE at z = μ: 21.10
+    assert report.used_codes >= 60 and report.perplexity > 55
+
+
 def test_same_seed_same_weights_and_pausing_changes_nothing(digits: np.ndarray) -> None:
     config = TrainConfig(model="vqvae", epochs=3, seed=5)
     straight = Trainer(config, digits)
