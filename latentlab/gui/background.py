@@ -20,8 +20,11 @@ Orange3 runs its widgets' work on one executor:
 * :meth:`~BackgroundService.shutdown` cancels everything and waits for the thread, so a
   closing window never leaves "QThread: Destroyed while thread is still running".
 
-Queued tasks of different keys run in the order they were (last) submitted, so a key that
-is resubmitted every frame goes to the back of the queue and cannot starve the others.
+Queued tasks run by ``priority`` (higher first: the map's encoding before a slow panel's
+figures) and, within a priority, in the order they were (last) submitted, so a key that is
+resubmitted every frame goes to the back of its line and cannot starve its peers. A running
+task is never pre-empted: keep each task short (a sample, not the whole set, for figures
+that can wait).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class TaskHandle:
     key: str
     task_id: int
     work: Work
+    priority: int
     done: Callable[[Any], None] | None
     error: Callable[[str], None] | None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -138,7 +142,7 @@ class BackgroundService(QObject):
     # -- GUI thread ---------------------------------------------------------------------
     def submit(self, key: str, work: Work, done: Callable[[Any], None] | None = None,
                error: Callable[[str], None] | None = None, *,
-               interrupt: bool = True) -> TaskHandle:
+               interrupt: bool = True, priority: int = 0) -> TaskHandle:
         """Queue ``work(should_stop)`` under ``key``, cancelling the key's queued task and,
         with ``interrupt`` (the default), its running one too.
 
@@ -147,7 +151,7 @@ class BackgroundService(QObject):
         """
         if self._stopping:
             raise RuntimeError("the background service has been shut down")
-        task = TaskHandle(key, next(self._ids), work, done, error)
+        task = TaskHandle(key, next(self._ids), work, priority, done, error)
         with self._lock:
             queued = self._queue.pop(key, None)
             live = self._live.setdefault(key, [])
@@ -223,5 +227,5 @@ class BackgroundService(QObject):
                 self._lock.wait()
             if self._stopping:
                 return None
-            _key, task = self._queue.popitem(last=False)
-            return task
+            key = max(self._queue, key=lambda k: self._queue[k].priority)  # first of the best
+            return self._queue.pop(key)

@@ -148,6 +148,17 @@ def test_keys_run_in_the_order_they_were_last_submitted(service, qtbot):
     assert order == ["diagnostics", "map", "nearest"]
 
 
+def test_a_higher_priority_runs_first_and_ties_keep_their_order(service, qtbot):
+    gate = _gate_task(service)
+    order: list[str] = []
+    for key, priority in (("figures", 0), ("nearest", 1), ("diagnostics", 0), ("map", 2),
+                          ("codes", 2)):
+        service.submit(key, lambda _stop, key=key: order.append(key), priority=priority)
+    gate.set()
+    qtbot.waitUntil(lambda: service.idle, timeout=int(WAIT * 1000))
+    assert order == ["map", "codes", "nearest", "figures", "diagnostics"]
+
+
 def test_an_exception_is_reported_on_the_gui_thread_with_its_traceback(service, qtbot):
     errors: list[str] = []
 
