@@ -29,7 +29,7 @@ from .core import (
     save_model,
 )
 from .core.io import WriteFailed, atomic_write_text, writable_target
-from .core.loss_labels import AT_MU, JSON_FIELDS, SAMPLED
+from .core.loss_labels import AT_MU, JSON_FIELDS, SAMPLED, VQ_JSON_FIELDS
 from .core.pca import pca_reconstruction_mse
 from .core.vqvae import VQVAE, VQLossReport
 
@@ -251,8 +251,8 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result.update(final_figures(trainer.model, config, data.images))
         if trainer.history:
             result["train_total"] = trainer.history[-1].total
-        if not isinstance(trainer.model, VQVAE):  # its figures are at the snapped code
-            result["measured"] = {k: v for k, v in JSON_FIELDS.items() if k in result}
+        fields = VQ_JSON_FIELDS if isinstance(trainer.model, VQVAE) else JSON_FIELDS
+        result["measured"] = {k: v for k, v in fields.items() if k in result}
     else:
         result["diverged"] = diverged
     if out is not None and diverged is not None and out.exists() and not args.save_diverged:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["AT_MU", "JSON_FIELDS", "RUNNING", "SAMPLED", "Measure", "totals_at"]
+__all__ = ["AT_MU", "JSON_FIELDS", "RUNNING", "SAMPLED", "VQ_JSON_FIELDS", "Measure",
+           "totals_at"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ SAMPLED = Measure(
     "mean of 10 draws")
 
 #: What each figure of ``latentlab train --json`` is (the ``"measured"`` object).
-_RECON = ("reconstruction loss (VAE: binary cross-entropy summed over an image's pixels; "
-          "AE, linear: squared error per pixel)")
+_RECON = ("reconstruction loss (VAE, VQ-VAE: binary cross-entropy summed over an image's "
+          "pixels; AE, linear: squared error per pixel)")
+_VQ = "evaluation of the trained VQ-VAE on all images with z_e snapped to its nearest code"
 JSON_FIELDS = {
     "recon": f"{_RECON}: {AT_MU.long}",
     "kl": f"KL(q(z|x) || N(0, I)) per image, 0 for a deterministic model: {AT_MU.long}",
@@ -55,6 +57,22 @@ JSON_FIELDS = {
     "total_sampled": f"recon + beta * kl: {SAMPLED.long}",
     "train_total": f"total of the last epoch: {RUNNING.long}",
     "pca_mse": "squared error per pixel of the best affine rank-K (PCA) reconstruction",
+}
+#: The same for a VQ-VAE, whose figures are at the snapped code and whose term beside the
+#: reconstruction is the VQ loss.
+VQ_JSON_FIELDS = {
+    "recon": f"{_RECON}: {_VQ}",
+    "vq_loss": f"codebook + commitment * (z_e − code)² per image (commitment alone with "
+               f"ema_decay), the VQ-VAE's term in place of a KL: {_VQ}",
+    "total": f"recon + vq_loss: {_VQ}",
+    "mse": f"squared error per pixel: {_VQ}",
+    "quantisation": f"squared distance from z_e to its code per image: {_VQ}",
+    "perplexity": f"exp(entropy of the share of images per code): {_VQ}",
+    "used_codes": f"codes at least one image snaps to: {_VQ}",
+    "dead_codes_reseeded": "codes no image chose in a training window of 32 × codes samples, "
+                           "moved onto recent encoder outputs, counted over the whole run",
+    "train_total": f"total of the last epoch: mean over the epoch's minibatches while "
+                   "training (recon + vq_loss)",
 }
 
 

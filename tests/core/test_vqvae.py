@@ -348,6 +348,8 @@ def test_cli_trains_a_vqvae_and_prints_its_figures(tmp_path: Path) -> None:
     assert figures["vq_loss"] == pytest.approx(1.5 * figures["quantisation"])
     assert 1.0 <= figures["perplexity"] <= figures["used_codes"] <= 24
     assert isinstance(figures["dead_codes_reseeded"], int)
+    for key in ("recon", "vq_loss", "perplexity", "used_codes", "dead_codes_reseeded"):
+        assert "snapped" in figures["measured"][key] or key == "dead_codes_reseeded"
     saved = load_model(out)
     assert isinstance(saved.model, VQVAE)
     assert (saved.model.n_codes, saved.model.latent_dim) == (24, 3)
