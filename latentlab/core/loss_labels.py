@@ -71,7 +71,7 @@ VQ_JSON_FIELDS = {
     "used_codes": f"codes at least one image snaps to: {_VQ}",
     "dead_codes_reseeded": "codes no image chose in a training window of 32 × codes samples, "
                            "moved onto recent encoder outputs, counted over the whole run",
-    "train_total": f"total of the last epoch: mean over the epoch's minibatches while "
+    "train_total": "total of the last epoch: mean over the epoch's minibatches while "
                    "training (recon + vq_loss)",
 }
 
