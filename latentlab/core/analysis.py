@@ -11,7 +11,7 @@ thread on a model *copy* (``Model.encode``/``evaluate`` are pure).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -38,6 +38,16 @@ def _chunks(n: int, chunk: int) -> range:
     return range(0, n, chunk)
 
 
+def _row_chunks(images: np.ndarray, rows: np.ndarray | None, chunk: int) -> Iterator[np.ndarray]:
+    """``images`` (or its ``rows``) ``chunk`` rows at a time; only a chunk is ever copied."""
+    if rows is None:
+        for lo in _chunks(len(images), chunk):
+            yield images[lo:lo + chunk]
+    else:
+        for lo in _chunks(len(rows), chunk):
+            yield images[rows[lo:lo + chunk]]
+
+
 def encode_into(model: Model, images: np.ndarray, mu_out: np.ndarray,
                 log_var_out: np.ndarray | None = None, *, chunk: int = CHUNK_ROWS,
                 should_stop: Callable[[], bool] | None = None) -> bool:
@@ -60,31 +70,39 @@ def encode_into(model: Model, images: np.ndarray, mu_out: np.ndarray,
     return True
 
 
-def encode_in_chunks(model: Model, images: np.ndarray, *, chunk: int = CHUNK_ROWS,
-                     dtype: type[np.floating] = np.float32
+def encode_in_chunks(model: Model, images: np.ndarray, *, rows: np.ndarray | None = None,
+                     chunk: int = CHUNK_ROWS, dtype: type[np.floating] = np.float32
                      ) -> tuple[np.ndarray, np.ndarray | None]:
-    """``images: (N, D)`` → ``(mu: (N, K), log_var: (N, K) or None)`` like ``model.encode``,
-    in bounded temporaries (``log_var`` only for a variational model)."""
-    n, k = len(images), model.latent_dim
+    """``images: (N, D)`` (or only its ``rows: (M,)``) → ``(mu, log_var)`` of shape
+    ``(N or M, K)`` like ``model.encode``, in bounded temporaries (``log_var`` only for a
+    variational model, else None)."""
+    n, k = len(images) if rows is None else len(rows), model.latent_dim
     mu = np.empty((n, k), dtype=dtype)
     log_var = np.empty((n, k), dtype=dtype) if model.is_variational else None
-    encode_into(model, images, mu, log_var, chunk=chunk)
+    if rows is None:
+        encode_into(model, images, mu, log_var, chunk=chunk)
+        return mu, log_var
+    for lo, part in zip(_chunks(n, chunk), _row_chunks(images, rows, chunk), strict=True):
+        m, lv = model.encode(part)
+        mu[lo:lo + len(m)] = m
+        if log_var is not None and lv is not None:
+            log_var[lo:lo + len(lv)] = lv
     return mu, log_var
 
 
 def evaluate_in_chunks(model: Model, images: np.ndarray, beta: float = 1.0, *,
-                       chunk: int = CHUNK_ROWS) -> LossReport:
-    """``model.evaluate(images, beta)`` (z = μ) computed chunk by chunk.
+                       rows: np.ndarray | None = None, chunk: int = CHUNK_ROWS) -> LossReport:
+    """``model.evaluate(images, beta)`` (z = μ) computed chunk by chunk, on every image or
+    only on ``rows``.
 
     Every figure of a :class:`LossReport` is a per-sample (or per-pixel) mean, so the
     whole-set figure is the row-weighted mean of the chunks' figures.
     """
-    n = len(images)
+    n = len(images) if rows is None else len(rows)
     if n == 0:
         raise ValueError("cannot evaluate on an empty set of images")
     recon = kl = err = 0.0
-    for lo in _chunks(n, chunk):
-        part = images[lo:lo + chunk]
+    for part in _row_chunks(images, rows, chunk):
         report = model.evaluate(part, beta=beta)
         w = len(part) / n
         recon += report.recon * w
@@ -93,10 +111,11 @@ def evaluate_in_chunks(model: Model, images: np.ndarray, beta: float = 1.0, *,
     return LossReport(recon=recon, kl=kl, total=recon + beta * kl, mse=err)
 
 
-def pca_residual_mse(images: np.ndarray, *, chunk: int = CHUNK_ROWS) -> np.ndarray:
+def pca_residual_mse(images: np.ndarray, *, rows: np.ndarray | None = None,
+                     chunk: int = CHUNK_ROWS) -> np.ndarray:
     """Per-pixel MSE of the best rank-k affine (PCA) reconstruction of ``images: (N, D)``
-    for every k: ``(D + 1,)`` float64, entry k for k components (entry 0: the variance
-    around the mean image; entry D: 0).
+    (or of its ``rows``) for every k: ``(D + 1,)`` float64, entry k for k components
+    (entry 0: the variance around the mean image; entry D: 0).
 
     The same figure as :func:`latentlab.core.pca.pca_reconstruction_mse` for each k, from
     one pass: the residual of k components is the sum of the covariance's eigenvalues
@@ -104,17 +123,17 @@ def pca_residual_mse(images: np.ndarray, *, chunk: int = CHUNK_ROWS) -> np.ndarr
     (float32 products of mean-centred chunks, summed in float64), so no (N, D) float64
     copy is made: 60,000 × 784 images take about a second and a few tens of MB.
     """
-    n, d = images.shape
+    n, d = len(images) if rows is None else len(rows), images.shape[1]
     if n == 0:
         raise ValueError("cannot compute PCA of an empty set of images")
     mean = np.zeros(d)
-    for lo in _chunks(n, chunk):
-        mean += images[lo:lo + chunk].sum(axis=0, dtype=np.float64)
+    for part in _row_chunks(images, rows, chunk):
+        mean += part.sum(axis=0, dtype=np.float64)
     mean /= n
     mean32 = mean.astype(np.float32)
     scatter = np.zeros((d, d))
-    for lo in _chunks(n, chunk):
-        centred = images[lo:lo + chunk].astype(np.float32) - mean32
+    for part in _row_chunks(images, rows, chunk):
+        centred = part.astype(np.float32) - mean32
         scatter += centred.T @ centred
     eigenvalues = np.clip(np.linalg.eigvalsh(scatter / n)[::-1], 0.0, None)  # descending
     tail = np.concatenate([np.cumsum(eigenvalues[::-1])[::-1], [0.0]])  # tail[k] = Σ_{j≥k}

@@ -100,3 +100,18 @@ def test_pca_residual_mse_matches_pca_for_every_k(strokes) -> None:
     for k in (1, 2, 5, 20, 100):
         assert curve[k] == pytest.approx(pca_reconstruction_mse(strokes.images, k),
                                          rel=1e-4, abs=1e-9)
+
+
+def test_row_subsets_equal_the_helpers_on_the_selected_images(strokes) -> None:
+    rows = sample_rows(len(strokes), 400, seed=3)
+    part = strokes.images[rows]
+    model = build_model(ModelConfig(kind="vae", input_dim=144), seed=4)
+    mu, log_var = encode_in_chunks(model, strokes.images, rows=rows, chunk=150)
+    ref_mu, ref_log_var = model.encode(part)
+    np.testing.assert_allclose(mu, ref_mu, rtol=1e-5, atol=1e-6)
+    assert log_var is not None and ref_log_var is not None
+    np.testing.assert_allclose(log_var, ref_log_var, rtol=1e-5, atol=1e-6)
+    got = evaluate_in_chunks(model, strokes.images, rows=rows, chunk=150)
+    assert got.total == pytest.approx(model.evaluate(part).total, rel=1e-5)
+    np.testing.assert_allclose(pca_residual_mse(strokes.images, rows=rows, chunk=150),
+                               pca_residual_mse(part), rtol=1e-4, atol=1e-7)
