@@ -26,8 +26,10 @@ import numpy as np
 
 from .layers import Dense, Layer, ReLU, sigmoid
 from .losses import bce_with_logits
+from .manifold import Rect, grid_centres
 from .models import LossReport, Model, ModelConfig, _apply, _backward, _forward
 from .params import ParameterStore
+from .pca import LatentPlane
 
 
 def squared_distances(z: np.ndarray, codebook: np.ndarray) -> np.ndarray:
@@ -50,6 +52,30 @@ def nearest_codes(z: np.ndarray, codebook: np.ndarray) -> np.ndarray:
     scores *= -2.0
     scores += np.einsum("kd,kd->k", codebook, codebook)[None, :]
     return np.argmin(scores, axis=1)
+
+
+def code_cells(codebook: np.ndarray, plane: LatentPlane, rect: Rect, nx: int,
+               ny: int) -> np.ndarray:
+    """The Voronoi cells of the codes as a latent map shows them: for each of the
+    ``nx × ny`` cell centres of ``rect`` (:func:`.manifold.grid_centres`, row 0 at the top),
+    lifted through ``plane`` to a full latent, the index of its nearest code → ``(ny, nx)``
+    int64. With 2-D codes on the axes plane these are exactly the codes' Voronoi cells;
+    with more dims they are the cells' slice through the shown plane."""
+    codebook = np.asarray(codebook, dtype=np.float64)
+    if plane.latent_dim != codebook.shape[1]:
+        raise ValueError(f"the view is of a {plane.latent_dim}-D latent, the codes are "
+                         f"{codebook.shape[1]}-D")
+    z = plane.lift(grid_centres(rect, nx, ny).reshape(-1, 2))
+    return nearest_codes(z, codebook).reshape(int(ny), int(nx))
+
+
+def cell_edges(cells: np.ndarray) -> np.ndarray:
+    """``cells: (ny, nx)`` code indices → ``(ny, nx)`` bool, True where a grid cell's right
+    or lower neighbour belongs to another code: the cells' outlines, one grid cell wide."""
+    edges = np.zeros(cells.shape, dtype=bool)
+    edges[:, :-1] |= cells[:, :-1] != cells[:, 1:]
+    edges[:-1, :] |= cells[:-1, :] != cells[1:, :]
+    return edges
 
 
 def codebook_loss(z_e: np.ndarray, codebook: np.ndarray, codes: np.ndarray,

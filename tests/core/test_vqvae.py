@@ -25,12 +25,16 @@ from latentlab.core import (
 )
 from latentlab.core.layers import homogeneous_batch
 from latentlab.core.losses import bce_with_logits
+from latentlab.core.manifold import grid_centres
 from latentlab.core.models import _apply
 from latentlab.core.params import ParameterStore
+from latentlab.core.pca import axes_plane
 from latentlab.core.vqvae import (
     VQVAE,
     CodeUsage,
     VectorQuantiser,
+    cell_edges,
+    code_cells,
     codebook_loss,
     commitment_loss,
     nearest_codes,
@@ -73,6 +77,35 @@ def test_squared_distances_and_nearest_codes_match_brute_force(
 def test_a_point_on_a_code_snaps_to_that_code(rng: np.random.Generator) -> None:
     codebook = rng.standard_normal((9, 4))
     np.testing.assert_array_equal(nearest_codes(codebook[[4, 0, 8]], codebook), [4, 0, 8])
+
+
+def test_code_cells_are_the_voronoi_cells_of_the_codes_on_the_map(
+        rng: np.random.Generator) -> None:
+    codebook = rng.standard_normal((6, 2))
+    rect = (-2.0, -1.5, 2.0, 1.5)
+    cells = code_cells(codebook, axes_plane(2, 0, 1), rect, 40, 30)
+    centres = grid_centres(rect, 40, 30).reshape(-1, 2)
+    np.testing.assert_array_equal(cells.reshape(-1), nearest_codes(centres, codebook))
+    swapped = code_cells(codebook, axes_plane(2, 1, 0), rect, 40, 30)  # x shows z2
+    np.testing.assert_array_equal(swapped.reshape(-1),
+                                  nearest_codes(centres[:, ::-1], codebook))
+    # With 3-D codes the map shows the cells' slice through its plane (z3 held at 0.5).
+    codebook3 = rng.standard_normal((6, 3))
+    plane = axes_plane(3, 0, 2, rest=np.array([0.0, 0.5, 0.0]))
+    lifted = np.column_stack([centres[:, 0], np.full(len(centres), 0.5), centres[:, 1]])
+    np.testing.assert_array_equal(code_cells(codebook3, plane, rect, 40, 30).reshape(-1),
+                                  nearest_codes(lifted, codebook3))
+    with pytest.raises(ValueError, match="3-D"):
+        code_cells(codebook3, axes_plane(2, 0, 1), rect, 4, 4)
+
+
+def test_cell_edges_mark_where_the_code_changes() -> None:
+    cells = np.array([[0, 0, 1],
+                      [0, 0, 1],
+                      [2, 2, 2]])
+    np.testing.assert_array_equal(cell_edges(cells), [[False, True, False],
+                                                      [True, True, True],
+                                                      [False, False, False]])
 
 
 def test_codebook_loss_value_and_gradient(rng: np.random.Generator) -> None:
