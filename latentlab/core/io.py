@@ -18,16 +18,20 @@ absent or a regular file — never a device, FIFO or folder.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -37,12 +41,26 @@ except ImportError:  # Windows: an open file cannot be deleted, which protects i
     fcntl = None  # type: ignore[assignment]
 
 from .. import __version__
-from .models import Model, ModelConfig, build_model
+from . import limits
+from .models import MODEL_KINDS, Model, ModelConfig, build_model
+from .safeload import (
+    DtypeProblem,
+    FileProblem,
+    check_member_size,
+    member_names,
+    one_line,
+    open_archive,
+    open_member,
+    open_regular,
+    read_array,
+    read_exact,
+    read_member_array,
+    read_npy_header,
+)
 from .trainer import EpochReport, TrainConfig
 
 FORMAT_NAME = "latentlab-model"
-FORMAT_VERSION = 1
-_ZIP_MAGIC = b"PK\x03\x04"
+FORMAT_VERSION = 2  # 2: the history is an array member, no longer in the JSON
 
 
 class ModelFileError(ValueError):
@@ -205,85 +223,284 @@ def atomic_write_path(path: str | os.PathLike, write: Callable[[str], object]) -
     return _atomic(path, fill)
 
 
+# -- model files --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Nullable:
+    """A field that is ``null`` or within ``allowed``."""
+
+    allowed: limits.Range
+
+
+Check = limits.Range | Nullable | tuple[str, ...]
+
+
+def _dense_weights(*widths: int) -> int:
+    """Weights of a chain of dense layers ``widths[0] → widths[1] → …`` (with biases)."""
+    return sum((a + 1) * b for a, b in itertools.pairwise(widths))
+
+
+@dataclass(frozen=True)
+class ModelFileKind:
+    """What a model file of one kind must hold in its ``model`` section — every field,
+    each checked by a :class:`~latentlab.core.limits.Range` (strict types) or a tuple of
+    allowed strings — and its number of weights, computed from those fields *without*
+    building anything, so a file declaring a huge model is refused at no cost."""
+
+    fields: dict[str, Check]
+    n_weights: Callable[[dict[str, Any]], int]
+
+
+_COMMON_FIELDS: dict[str, Check] = {
+    "kind": tuple(MODEL_KINDS), "input_dim": limits.INPUT_DIM,
+    "hidden_dim": limits.HIDDEN_DIM, "latent_dim": limits.LATENT_DIM,
+    "dtype": ("float32", "float64"), "codes": limits.CODES,
+    "commitment": limits.COMMITMENT, "ema_decay": Nullable(limits.EMA_DECAY),
+}
+
+# One entry per model kind (a new kind adds its fields and weight count here; the tests
+# check every kind of models.MODEL_KINDS against build_model).
+MODEL_FILE_KINDS: dict[str, ModelFileKind] = {
+    "ae": ModelFileKind(_COMMON_FIELDS, lambda m: _dense_weights(
+        m["input_dim"], m["hidden_dim"], m["latent_dim"]) + _dense_weights(
+        m["latent_dim"], m["hidden_dim"], m["input_dim"])),
+    "vae": ModelFileKind(_COMMON_FIELDS, lambda m: _dense_weights(
+        m["input_dim"], m["hidden_dim"], 2 * m["latent_dim"]) + _dense_weights(
+        m["latent_dim"], m["hidden_dim"], m["input_dim"])),
+    "linear": ModelFileKind(_COMMON_FIELDS, lambda m: _dense_weights(
+        m["input_dim"], m["latent_dim"], m["input_dim"])),
+    "vqvae": ModelFileKind(_COMMON_FIELDS, lambda m: _dense_weights(
+        m["input_dim"], m["hidden_dim"], m["latent_dim"]) + _dense_weights(
+        m["latent_dim"], m["hidden_dim"], m["input_dim"]) + m["codes"] * m["latent_dim"]),
+}
+
+_MODEL_DEFAULTS = asdict(ModelConfig())
+HISTORY_COLUMNS = tuple(f.name for f in dataclass_fields(EpochReport))
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
 def save_model(path: str | os.PathLike, model: Model, config: TrainConfig,
                history: list[EpochReport] | tuple[EpochReport, ...] = ()) -> Path:
-    """Write ``model`` with its training config and history to ``path`` atomically."""
-    path = Path(path)
+    """Write ``model`` with its training config and history to ``path`` atomically.
+
+    Members: ``weights`` (the flat weights), ``metadata`` (a JSON string: format and
+    version, architecture, training settings, number of weights) and ``history``
+    (float64, one row per epoch, columns ``HISTORY_COLUMNS``)."""
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "latentlab_version": __version__,
         "model": asdict(model.config),
         "train": config.to_dict(),
-        "history": [r.to_dict() for r in history],
         "n_weights": int(model.weights.size),
         "state": model.state_metadata(),
     }
+    rows = np.array([[getattr(r, c) for c in HISTORY_COLUMNS] for r in history],
+                    dtype=np.float64).reshape(len(history), len(HISTORY_COLUMNS))
     atomic_write_with(path, lambda handle: np.savez_compressed(
-        handle, weights=model.weights, metadata=np.array(json.dumps(metadata))))
-    return path
+        handle, weights=model.weights, metadata=np.array(json.dumps(metadata)),
+        history=rows))
+    return Path(path)
 
 
 def load_model(path: str | os.PathLike) -> SavedModel:
-    """Read a file written by :func:`save_model`; raise :class:`ModelFileError` with a
-    clear message for anything else."""
+    """Read a file written by :func:`save_model` (format versions 1 to
+    ``FORMAT_VERSION``); raise :class:`ModelFileError` — one line naming the file and
+    what is wrong — for anything else.
+
+    Everything is checked before it is used: the path is a regular file within
+    ``limits.MAX_MODEL_FILE_BYTES``; the archive's directory and members' declared sizes;
+    every array's header (dtype, shape) before its data; the metadata's size and nesting
+    depth before it is parsed; every field's type and range (``MODEL_FILE_KINDS``,
+    ``TrainConfig``) and the number of weights before the model is built."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
     try:
-        # Open the file ourselves so it is closed even when NumPy fails half way.
-        with open(path, "rb") as handle:
-            if handle.read(4) != _ZIP_MAGIC:
-                raise ModelFileError(f"{path}: corrupt or truncated model file "
-                                     "(not an .npz archive)")
-            handle.seek(0)
-            with np.load(handle, allow_pickle=False) as archive:
-                missing = {"weights", "metadata"} - set(archive.files)
-                if missing:
-                    raise ModelFileError(f"{path}: not a LatentLab model "
-                                         f"(missing {', '.join(sorted(missing))})")
-                weights = archive["weights"]
-                metadata_text = archive["metadata"]
-    except ModelFileError:
+        with open_regular(path, limits.MAX_MODEL_FILE_BYTES) as handle, \
+                open_archive(handle) as archive:
+            return _read_model(archive)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except FileProblem as problem:
+        text = "no such model file" if str(problem) == "no such file" else str(problem)
+        raise ModelFileError(f"{path}{'' if text.startswith('is ') else ':'} {text}"
+                             ) from None
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, KeyError) as exc:
+        raise ModelFileError(f"{path}: corrupt or truncated model file ({one_line(exc)})"
+                             ) from None
+
+
+def _read_model(archive: zipfile.ZipFile) -> SavedModel:
+    members = member_names(archive)
+    missing = {"weights", "metadata"} - set(members)
+    if missing:
+        raise ModelFileError(f"not a LatentLab model (missing {', '.join(sorted(missing))})")
+    weights_info, metadata_info = members["weights"], members["metadata"]
+    try:
+        with open_member(archive, weights_info, _MAX_WEIGHT_BYTES + (64 << 10)) as member:
+            weights_header = read_npy_header(member, kinds="f", max_values=limits.MAX_MODEL_WEIGHTS,
+                                             max_bytes=_MAX_WEIGHT_BYTES)
+        check_member_size(weights_info, weights_header)
+        text_array = read_member_array(archive, metadata_info, kinds="U", max_values=1,
+                                       max_bytes=4 * limits.MAX_METADATA_CHARS)
+    except DtypeProblem as problem:
+        raise ModelFileError(f"refused to load: an array has dtype {problem.dtype}") from None
+    except FileProblem as problem:
+        if "would need pickle" in str(problem):
+            raise ModelFileError(f"refused to load: an array {problem}") from None
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-        raise ModelFileError(f"{path}: corrupt or truncated model file ({exc})") from exc
-    except ValueError as exc:  # e.g. object arrays, which would need pickle
-        raise ModelFileError(f"{path}: refused to load ({exc})") from exc
-
-    if metadata_text.dtype.kind != "U" or metadata_text.shape != ():
-        raise ModelFileError(f"{path}: metadata is not a JSON string")
-    try:
-        metadata = json.loads(str(metadata_text))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: metadata is not valid JSON ({exc})") from exc
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise ModelFileError(f"{path}: not a LatentLab model file")
-    version = metadata.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if text_array.shape != ():
+        raise ModelFileError("metadata is not a JSON string")
+    metadata = _parse_metadata(str(text_array[()]))
+    version = _check_format(metadata)
+    model_section = _model_section(metadata.get("model"))
+    train_config = _train_config(metadata.get("train"))
+    expected = MODEL_FILE_KINDS[model_section["kind"]].n_weights(model_section)
+    declared = metadata.get("n_weights", expected)
+    if declared != expected or isinstance(declared, bool) or (
+            weights_header.shape != (expected,)):
         raise ModelFileError(
-            f"{path}: written in model format {version!r}; this LatentLab reads up to "
-            f"{FORMAT_VERSION} — update LatentLab to open it")
-    try:
-        model_config = ModelConfig(**metadata["model"])
-        train_config = TrainConfig.from_dict(metadata["train"])
-        history = [EpochReport(**entry) for entry in metadata.get("history", [])]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: invalid model settings ({exc})") from exc
-
-    model = build_model(model_config, seed=None)
-    if weights.dtype.kind != "f" or weights.ndim != 1 or weights.size != model.weights.size:
-        raise ModelFileError(
-            f"{path}: weights do not match the architecture (expected {model.weights.size} "
-            f"floats, found {weights.dtype} array of shape {weights.shape})")
+            f"weights do not match the architecture (expected {expected:,} floats, found "
+            f"{weights_header.dtype} array of shape {weights_header.shape}"
+            + (f", metadata says {declared!r}" if declared != expected else "") + ")")
+    if weights_header.dtype.itemsize not in (4, 8):
+        raise ModelFileError(f"weights have dtype {weights_header.dtype}; expected float32 "
+                             "or float64")
+    history = (_history_v1(metadata.get("history", [])) if version == 1
+               else _history_v2(archive, members.get("history")))
+    with open_member(archive, weights_info, _MAX_WEIGHT_BYTES + (64 << 10)) as member:
+        read_exact(member, weights_header.header_bytes, "weights header")
+        weights = read_array(member, weights_header)
     if not np.isfinite(weights).all():
-        raise ModelFileError(f"{path}: weights contain NaN or Inf")
-    model.load_weights(weights)
+        raise ModelFileError("weights contain NaN or Inf")
     try:
-        state = metadata.get("state", {})
+        model = build_model(ModelConfig(**model_section), seed=None)
+        model.load_weights(weights)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"invalid model settings ({one_line(exc)})") from None
+    state = metadata.get("state", {})
+    try:
         if not isinstance(state, dict):
             raise ValueError("state must be a JSON object")
         model.restore_state_metadata(state)
-    except ValueError as exc:
-        raise ModelFileError(f"{path}: invalid model state ({exc})") from exc
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"invalid model state ({one_line(exc)})") from None
     return SavedModel(model=model, config=train_config, history=history)
+
+
+_MAX_WEIGHT_BYTES = 8 * limits.MAX_MODEL_WEIGHTS
+
+
+def _parse_metadata(text: str) -> dict[str, Any]:
+    """The metadata JSON, its nesting depth checked before parsing (no recursion blow-up)."""
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limits.MAX_METADATA_DEPTH:
+            raise ModelFileError(f"metadata is nested more than {limits.MAX_METADATA_DEPTH} "
+                                 "levels deep")
+    try:
+        metadata = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"metadata is not valid JSON ({one_line(exc)})") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise ModelFileError("not a LatentLab model file")
+    return metadata
+
+
+def _check_format(metadata: dict[str, Any]) -> int:
+    version = metadata.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"format_version {version!r} is not a model format version")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"written in model format {version}; this LatentLab reads up to "
+            f"{FORMAT_VERSION} — update LatentLab to open it")
+    return version
+
+
+def _model_section(section: object) -> dict[str, Any]:
+    """The ``model`` section checked field by field against ``MODEL_FILE_KINDS``."""
+    if not isinstance(section, dict):
+        raise ModelFileError(f"invalid model settings (expected an object, found "
+                             f"{type(section).__name__})")
+    kind = section.get("kind")
+    if not isinstance(kind, str) or kind not in MODEL_FILE_KINDS:
+        raise ModelFileError(f"invalid model settings (kind must be one of "
+                             f"{', '.join(MODEL_FILE_KINDS)}, not {kind!r})")
+    wanted = MODEL_FILE_KINDS[kind].fields
+    unknown = set(section) - set(wanted)
+    missing = {"input_dim", "hidden_dim", "latent_dim"} - set(section)
+    if unknown or missing:
+        parts = ([f"unknown {', '.join(sorted(unknown))}"] if unknown else []) + (
+            [f"missing {', '.join(sorted(missing))}"] if missing else [])
+        raise ModelFileError(f"invalid model settings ({'; '.join(parts)})")
+    # Fields added after a file was written (e.g. the VQ-VAE's) take their defaults.
+    section = {**_MODEL_DEFAULTS, **section}
+    for name, check in wanted.items():
+        value = section[name]
+        if isinstance(check, Nullable):
+            problem = None if value is None else check.allowed.problem(value, name)
+        elif isinstance(check, limits.Range):
+            problem = check.problem(value, name)
+        else:
+            problem = None if isinstance(value, str) and value in check else (
+                f"{name} must be one of {', '.join(check)}, not {value!r}")
+        if problem:
+            raise ModelFileError(f"invalid model settings ({problem})")
+    return section
+
+
+def _train_config(section: object) -> TrainConfig:
+    if not isinstance(section, dict):
+        raise ModelFileError(f"invalid training settings (expected an object, found "
+                             f"{type(section).__name__})")
+    try:
+        return TrainConfig.from_dict(section)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"invalid training settings ({one_line(exc)})") from None
+
+
+def _history_row(values: list[object]) -> EpochReport:
+    epoch, *numbers = values
+    problem = _EPOCH.problem(epoch, "epoch")
+    for name, value in zip(HISTORY_COLUMNS[1:], numbers, strict=True):
+        if problem is None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                or not math.isfinite(value)):
+            problem = f"{name} must be a finite number, not {value!r}"
+    if problem:
+        raise ModelFileError(f"invalid history ({problem})")
+    return EpochReport(*values)  # type: ignore[arg-type]
+
+
+_EPOCH = limits.Range("epoch", 0, limits.MAX_HISTORY_EPOCHS, integer=True)
+
+
+def _history_v1(entries: object) -> list[EpochReport]:
+    """Format 1 kept the history in the metadata: a list of objects."""
+    if not isinstance(entries, list) or len(entries) > limits.MAX_HISTORY_EPOCHS:
+        raise ModelFileError("invalid history (expected a list of epochs)")
+    history = []
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != set(HISTORY_COLUMNS):
+            raise ModelFileError(f"invalid history (expected objects with "
+                                 f"{', '.join(HISTORY_COLUMNS)})")
+        history.append(_history_row([entry[c] for c in HISTORY_COLUMNS]))
+    return history
+
+
+def _history_v2(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None) -> list[EpochReport]:
+    """Format 2 keeps it as a float64 array, one row per epoch."""
+    if info is None:
+        raise ModelFileError("not a LatentLab model (missing history)")
+    width = len(HISTORY_COLUMNS)
+    rows = read_member_array(archive, info, kinds="f",
+                             max_values=limits.MAX_HISTORY_EPOCHS * width,
+                             max_bytes=8 * limits.MAX_HISTORY_EPOCHS * width)
+    if rows.ndim != 2 or rows.shape[1] != width:
+        raise ModelFileError(f"invalid history (shape {rows.shape}; expected N×{width})")
+    history = []
+    for row in rows.tolist():
+        epoch = row[0]
+        history.append(_history_row([int(epoch) if float(epoch).is_integer() else epoch,
+                                     *row[1:]]))
+    return history

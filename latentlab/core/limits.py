@@ -24,7 +24,8 @@ refusing a hostile file costs little memory:
 - data sets: ``MIN_IMAGES``..``MAX_IMAGES`` images, each side ≥ ``MIN_SIDE`` and
   ≤ ``MAX_PIXELS`` pixels per image, ≤ ``MAX_VALUES`` values in all, any one array
   ≤ ``MAX_ARRAY_BYTES`` decoded, ≤ ``MAX_DECODED_BYTES`` inflated from one file,
-  files ≤ ``MAX_DATA_FILE_BYTES`` (CSV: ≤ ``MAX_CSV_BYTES``, lines ≤ ``MAX_CSV_LINE_BYTES``);
+  files ≤ ``MAX_DATA_FILE_BYTES`` (CSV: ≤ ``MAX_CSV_BYTES``, lines ≤ ``MAX_CSV_LINE_BYTES``),
+  labels ≤ ``MAX_LABEL_BYTES``;
 - model files: ≤ ``MAX_MODEL_FILE_BYTES`` on disk, ≤ ``MAX_MODEL_WEIGHTS`` weights, input
   dimension in ``INPUT_DIM``, metadata JSON ≤ ``MAX_METADATA_CHARS`` characters nested
   ≤ ``MAX_METADATA_DEPTH`` deep, ≤ ``MAX_HISTORY_EPOCHS`` history rows.
@@ -106,6 +107,7 @@ MAX_DECODED_BYTES = 2 << 30  # everything inflated or read from one file
 MAX_DATA_FILE_BYTES = 2 << 30
 MAX_CSV_BYTES = 1 << 30
 MAX_CSV_LINE_BYTES = 256 << 10  # 4,097 numbers of up to 60 characters each
+MAX_LABEL_BYTES = 16 << 20  # e.g. 200,000 class names of 20 characters
 
 # -- model files -----------------------------------------------------------------------
 INPUT_DIM = Range("input dimensions", MIN_SIDE * MIN_SIDE, MAX_PIXELS, integer=True)
@@ -113,4 +115,4 @@ MAX_MODEL_WEIGHTS = 16_000_000  # the largest in-range VAE has ~8.5 million
 MAX_MODEL_FILE_BYTES = 256 << 20
 MAX_METADATA_CHARS = 1_000_000
 MAX_METADATA_DEPTH = 16
-MAX_HISTORY_EPOCHS = EPOCHS.high
+MAX_HISTORY_EPOCHS = int(EPOCHS.high)

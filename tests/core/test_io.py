@@ -5,20 +5,27 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from latentlab.core import (
+    MODEL_KINDS,
+    EpochReport,
+    ModelConfig,
     ModelFileError,
     TrainConfig,
     Trainer,
+    build_model,
     load_digits,
     load_model,
     save_model,
 )
 from latentlab.core.io import (
+    MODEL_FILE_KINDS,
     WriteFailed,
     atomic_write_bytes,
     atomic_write_path,
@@ -236,3 +243,70 @@ def test_writing_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     link.symlink_to(real)
     atomic_write_text(link, "new")
     assert link.is_symlink() and real.read_text() == "new"
+
+
+# -- model-file validation ------------------------------------------------------------------
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_every_model_kind_has_a_file_entry_with_the_right_weight_count(kind: str) -> None:
+    for dims in ((64, 32, 2), (784, 5, 7), (4, 1, 1)):
+        config = ModelConfig(kind=kind, input_dim=dims[0], hidden_dim=dims[1],
+                             latent_dim=dims[2])
+        section = asdict(config)
+        assert set(MODEL_FILE_KINDS[kind].fields) == set(section)
+        assert MODEL_FILE_KINDS[kind].n_weights(section) == build_model(config).weights.size
+
+
+def test_format_1_files_with_the_history_in_json_still_load(trained: Trainer,
+                                                            tmp_path: Path) -> None:
+    history = [r.to_dict() for r in trained.history]
+    path = _write_npz(tmp_path / "v1.npz", weights=trained.model.weights,
+                      metadata=_metadata(trained, history=history))
+    saved = load_model(path)
+    assert saved.history == trained.history
+    np.testing.assert_array_equal(saved.model.weights, trained.model.weights)
+
+
+def test_a_long_history_round_trips(trained: Trainer, tmp_path: Path) -> None:
+    long = [EpochReport(epoch=i + 1, recon=0.5, kl=0.25, total=0.75, beta=1.0, seconds=0.01)
+            for i in range(50_000)]
+    path = save_model(tmp_path / "long.npz", trained.model, trained.config, long)
+    assert load_model(path).history == long
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"model": {"kind": "vae", "input_dim": 64, "hidden_dim": "32", "latent_dim": 3,
+                "dtype": "float32"}}, "hidden_dim must be a whole number"),
+    ({"model": {"kind": "vae", "input_dim": 64, "hidden_dim": 32.0, "latent_dim": 3,
+                "dtype": "float32"}}, "hidden_dim must be a whole number"),
+    ({"model": {"kind": "vae", "input_dim": 64, "hidden_dim": 32, "latent_dim": True,
+                "dtype": "float32"}}, "latent_dim must be a whole number"),
+    ({"model": {"kind": "vae", "input_dim": 64, "hidden_dim": 10**9, "latent_dim": 3,
+                "dtype": "float32"}}, "hidden_dim must be a whole number from 1 to 1,024"),
+    ({"model": {"kind": "vae", "input_dim": 64, "hidden_dim": 32, "latent_dim": 3,
+                "dtype": "float32", "extra": 1}}, "unknown extra"),
+    ({"model": ["vae"]}, "expected an object, found list"),
+    ({"train": "fast"}, "invalid training settings"),
+    ({"train": [1, 2]}, "invalid training settings"),
+    ({"train": {"epochs": "64"}}, "epochs must be a whole number"),
+    ({"format_version": -1}, "not a model format version"),
+    ({"format_version": 0}, "not a model format version"),
+    ({"format_version": True}, "not a model format version"),
+    ({"format_version": 1.0}, "not a model format version"),
+    ({"history": "x"}, "invalid history"),
+    ({"history": [{"epoch": "1"}]}, "invalid history"),
+    ({"n_weights": 5}, "metadata says 5"),
+])
+def test_every_metadata_field_is_checked_before_building(
+        trained: Trainer, tmp_path: Path, changes: dict[str, object], message: str) -> None:
+    path = _write_npz(tmp_path / "m.npz", weights=trained.model.weights,
+                      metadata=_metadata(trained, **changes))
+    with pytest.raises(ModelFileError, match=re.escape(message)) as info:
+        load_model(path)
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+
+
+def test_deep_metadata_is_refused_without_recursion(tmp_path: Path) -> None:
+    deep = '{"format": "latentlab-model", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path = _write_npz(tmp_path / "deep.npz", weights=np.zeros(3), metadata=np.array(deep))
+    with pytest.raises(ModelFileError, match="nested more than"):
+        load_model(path)
