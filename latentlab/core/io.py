@@ -327,6 +327,8 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, KeyError) as exc:
         raise ModelFileError(f"{path}: corrupt or truncated model file ({one_line(exc)})"
                              ) from None
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+        raise ModelFileError(f"{path}: not a usable model file ({one_line(exc)})") from None
 
 
 def _read_model(archive: zipfile.ZipFile) -> SavedModel:
@@ -489,9 +491,9 @@ def _history_v1(entries: object) -> list[EpochReport]:
 
 
 def _history_v2(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None) -> list[EpochReport]:
-    """Format 2 keeps it as a float64 array, one row per epoch."""
+    """Format 2 keeps it as a float64 array, one row per epoch (none: no history)."""
     if info is None:
-        raise ModelFileError("not a LatentLab model (missing history)")
+        return []
     width = len(HISTORY_COLUMNS)
     rows = read_member_array(archive, info, kinds="f",
                              max_values=limits.MAX_HISTORY_EPOCHS * width,

@@ -269,8 +269,7 @@ def open_archive(handle: IO[bytes]) -> Iterator[zipfile.ZipFile]:
     except FileProblem:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
-            NotImplementedError, RuntimeError, ValueError, KeyError,
-            struct.error, UnicodeDecodeError) as exc:
+            NotImplementedError, OverflowError, struct.error, UnicodeDecodeError) as exc:
         raise FileProblem(f"corrupt or truncated archive ({one_line(exc)})") from None
 
 
