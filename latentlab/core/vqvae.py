@@ -316,12 +316,24 @@ class VQVAE(Model):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` codes with probability ∝ ``usage^(1/T)`` (there is no learned prior:
         T = 1 follows the last training window's usage, large T tends to every used code
-        equally; a model never trained draws uniformly) → ``(z_q: (n, code_dim), images)``."""
+        equally, small T to the most used; a model never trained draws uniformly) →
+        ``(z_q: (n, code_dim), images)``."""
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
         rng = np.random.default_rng() if rng is None else rng
-        weights = self.code_usage ** (1.0 / temperature) if self.code_usage.any() else \
-            np.ones(self.n_codes)
-        codes = rng.choice(self.n_codes, size=n, p=weights / weights.sum())
+        codes = rng.choice(self.n_codes, size=n, p=self.sampling_probabilities(temperature))
         return self.codebook[codes].copy(), self.decode_codes(codes)
+
+    def sampling_probabilities(self, temperature: float = 1.0) -> np.ndarray:
+        """``(K,)`` probabilities of :meth:`sample`'s codes, ``usage^(1/T)`` normalised (in
+        log space, so no T overflows); uniform while no usage is known."""
+        used = self.code_usage > 0
+        if not used.any():
+            return np.full(self.n_codes, 1.0 / self.n_codes)
+        log_weight = np.full(self.n_codes, -np.inf)
+        log_weight[used] = np.log(self.code_usage[used]) / temperature
+        weight = np.exp(log_weight - log_weight.max())
+        return weight / weight.sum()
 
     def code_statistics(self, x: np.ndarray) -> CodeUsage:
         """Code usage of the images ``x: (N, D)``."""

@@ -283,6 +283,14 @@ def test_sampling_draws_codes_by_usage(rng: np.random.Generator) -> None:
     assert 0.65 < np.mean(codes == 1) < 0.85
     np.testing.assert_allclose(images, model.decode_codes(codes))
     np.testing.assert_allclose(model.decode(z + 1e-3), images)  # decode snaps to the codes
+    np.testing.assert_allclose(model.sampling_probabilities(1.0), [0, 0.75, 0, 0.25, 0])
+    np.testing.assert_allclose(model.sampling_probabilities(1e-3), [0, 1, 0, 0, 0])
+    np.testing.assert_allclose(model.sampling_probabilities(1e6), [0, 0.5, 0, 0.5, 0],
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="temperature"):
+        model.sample(3, temperature=0.0)
+    model.code_usage[...] = 0  # never trained: every code alike
+    np.testing.assert_allclose(model.sampling_probabilities(), 0.2)
 
 
 def test_training_on_the_digits_reduces_the_loss_and_uses_most_codes(
