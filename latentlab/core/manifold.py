@@ -16,7 +16,7 @@ import numpy as np
 from .pca import LatentPlane
 
 __all__ = ["MAX_GRID_CELLS", "Decoder", "Rect", "decode_grid", "decode_mosaic", "grid_centres",
-           "tile_mosaic"]
+           "tile_mosaic", "view_grid"]
 
 Rect = tuple[float, float, float, float]
 """``(x_min, y_min, x_max, y_max)`` in map coordinates."""
@@ -74,21 +74,51 @@ def decode_grid(model: Decoder, plane: LatentPlane, rect: Rect, nx: int, ny: int
     return images.reshape(int(ny), int(nx), images.shape[1])
 
 
-def tile_mosaic(images: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
-    """Tiles ``images: (ny, nx, H*W)`` into one ``(ny*H, nx*W)`` image: tile ``(r, c)``
-    upright at rows ``r*H..``, columns ``c*W..``."""
+def tile_mosaic(images: np.ndarray, image_shape: tuple[int, int], gap: int = 0) -> np.ndarray:
+    """Tiles ``images: (ny, nx, H*W)`` into one ``(ny*(H+gap), nx*(W+gap))`` float32 image:
+    tile ``(r, c)`` upright at rows ``r*(H+gap)..``, columns ``c*(W+gap)..``, followed by
+    ``gap`` columns and rows of NaN ("no decode here"): images that fill their frame, as
+    the digits do, would otherwise run into each other."""
     h, w = (int(v) for v in image_shape)
-    images = np.asarray(images)
+    gap = int(gap)
+    images = np.asarray(images, dtype=np.float32)
     if images.ndim != 3 or images.shape[2] != h * w:
         raise ValueError(f"images must have shape (ny, nx, {h * w}), got {images.shape}")
+    if gap < 0:
+        raise ValueError(f"gap must be >= 0, got {gap}")
     ny, nx = images.shape[:2]
-    return images.reshape(ny, nx, h, w).transpose(0, 2, 1, 3).reshape(ny * h, nx * w)
+    cells = np.full((ny, h + gap, nx, w + gap), np.nan, dtype=np.float32)
+    cells[:, :h, :, :w] = images.reshape(ny, nx, h, w).transpose(0, 2, 1, 3)
+    return cells.reshape(ny * (h + gap), nx * (w + gap))
 
 
 def decode_mosaic(model: Decoder, plane: LatentPlane, rect: Rect, nx: int, ny: int,
-                  image_shape: tuple[int, int]) -> np.ndarray:
-    """The decoded manifold over ``rect`` as one image ``(ny*H, nx*W)`` float32 in the
-    decoder's range, row 0 at the top (largest y), each tile upright. A map whose y axis
-    points up draws it with ``ImageItem(mosaic[::-1], axisOrder="row-major")`` placed on
-    ``rect``."""
-    return tile_mosaic(decode_grid(model, plane, rect, nx, ny), image_shape)
+                  image_shape: tuple[int, int], gap: int = 0) -> np.ndarray:
+    """The decoded manifold over ``rect`` as one image (see :func:`tile_mosaic`) float32
+    in the decoder's range, row 0 at the top (largest y), each tile upright; tile
+    ``(r, c)`` is the decode of cell ``(r, c)``'s centre. A map whose y axis points up draws
+    it with ``ImageItem(mosaic[::-1], axisOrder="row-major")`` placed on ``rect``."""
+    return tile_mosaic(decode_grid(model, plane, rect, nx, ny), image_shape, gap)
+
+
+def view_grid(view: Rect, width_px: float, tile_px: float,
+              max_cells: int = 96 * 96) -> tuple[Rect, int, int]:
+    """The grid a map ``width_px`` pixels wide showing ``view`` draws: square cells of
+    side ``s`` (data units) about ``tile_px`` pixels wide, on the lattice of multiples of
+    ``s``, covering ``view`` → ``(rect, nx, ny)``.
+
+    The lattice does not move when the view pans, so the tiles stay put under the
+    points; with more than ``max_cells`` cells, ``s`` grows until they fit.
+    """
+    x0, y0, x1, y1 = _check_rect(view)
+    if not (width_px > 0 and tile_px > 0 and max_cells >= 1):
+        raise ValueError("width_px, tile_px and max_cells must be positive")
+    side = (x1 - x0) / max(1, round(width_px / tile_px))
+    while True:
+        i0, j0 = math.floor(x0 / side), math.floor(y0 / side)
+        nx = max(1, math.ceil(x1 / side) - i0)
+        ny = max(1, math.ceil(y1 / side) - j0)
+        if nx * ny <= max_cells:
+            break
+        side *= math.sqrt(nx * ny / max_cells) * 1.01
+    return (i0 * side, j0 * side, (i0 + nx) * side, (j0 + ny) * side), nx, ny

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentlab.core.manifold import decode_grid, decode_mosaic, grid_centres, tile_mosaic
+from latentlab.core.manifold import (
+    decode_grid,
+    decode_mosaic,
+    grid_centres,
+    tile_mosaic,
+    view_grid,
+)
 from latentlab.core.pca import (
     LatentPlane,
     axes_plane,
@@ -132,6 +138,37 @@ def test_grid_decodes_through_the_plane_with_the_rest_held() -> None:
         decode_grid(_PixelDecoder(), plane, (0.0, 0.0, 1.0, 1.0), 2, 2)
 
 
+def test_a_gap_separates_the_tiles_with_nan() -> None:
+    images = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)  # 2×3 tiles of 2×2
+    tiled = tile_mosaic(images, (2, 2), gap=1)
+    assert tiled.shape == (6, 9)
+    np.testing.assert_array_equal(tiled[3:5, 6:8], images[1, 2].reshape(2, 2))
+    assert np.isnan(tiled[2]).all() and np.isnan(tiled[:, 5]).all()
+    assert np.isnan(tiled).sum() == 6 * 9 - 2 * 3 * 4
+    np.testing.assert_array_equal(tile_mosaic(images, (2, 2))[2:4, 4:6],
+                                  images[1, 2].reshape(2, 2))
+
+
 def test_tile_mosaic_rejects_a_wrong_image_size() -> None:
     with pytest.raises(ValueError, match=r"\(ny, nx, 4\)"):
         tile_mosaic(np.zeros((2, 2, 5)), (2, 2))
+
+
+def test_view_grid_covers_the_view_with_square_cells_that_stay_put_when_panning() -> None:
+    rect, nx, ny = view_grid((-3.1, -2.05, 2.9, 1.95), width_px=600, tile_px=30)
+    x0, y0, x1, y1 = rect
+    side = (x1 - x0) / nx
+    assert (y1 - y0) / ny == pytest.approx(side)  # square cells
+    assert side == pytest.approx(6.0 / 20)  # 600 px / 30 px = 20 cells across the view
+    assert x0 <= -3.1 and y0 <= -2.05 and x1 >= 2.9 and y1 >= 1.95  # covers the view
+    assert x1 - x0 < 6.0 + 2 * side and y1 - y0 < 4.0 + 2 * side
+    assert x0 / side == pytest.approx(round(x0 / side))  # on the lattice of the side
+    panned, _, _ = view_grid((-3.0, -2.05, 3.0, 1.95), width_px=600, tile_px=30)
+    lattice = np.array(panned) / side
+    np.testing.assert_allclose(lattice, np.round(lattice), atol=1e-9)
+
+
+def test_view_grid_grows_its_cells_to_stay_under_the_cap() -> None:
+    rect, nx, ny = view_grid((0.0, 0.0, 1.0, 1.0), width_px=4000, tile_px=1, max_cells=400)
+    assert nx * ny <= 400 and nx >= 15
+    assert rect[2] >= 1.0 and rect[3] >= 1.0
