@@ -104,6 +104,22 @@ class LatentPlane:
             raise ValueError(f"z must have shape (N, {self.latent_dim}), got {z.shape}")
         return (z - self.origin) @ self.basis.T
 
+    def ellipse(self, mu: np.ndarray, variance: np.ndarray, n_sigma: float = 1.0,
+                n_points: int = 64) -> np.ndarray:
+        """The ``n_sigma`` contour of ``N(mu, diag(variance))`` (``(K,)`` each) as the map
+        shows it: the projected Gaussian ``N(P mu, B diag(variance) Bᵀ)``'s ellipse, a
+        closed polyline of ``n_points + 1`` map points ``(n + 1, 2)``."""
+        mu = np.asarray(mu, dtype=np.float64).reshape(1, -1)
+        variance = np.asarray(variance, dtype=np.float64).reshape(-1)
+        if variance.size != self.latent_dim or (variance < 0).any():
+            raise ValueError(f"variance must be {self.latent_dim} values >= 0")
+        cov = (self.basis * variance) @ self.basis.T  # (2, 2)
+        eigenvalues, eigenvectors = np.linalg.eigh(cov)
+        t = np.linspace(0.0, 2.0 * np.pi, int(n_points) + 1)
+        unit = np.stack([np.cos(t), np.sin(t)], axis=1)  # (n + 1, 2)
+        radii = n_sigma * np.sqrt(np.maximum(eigenvalues, 0.0))
+        return self.project(mu) + (unit * radii) @ eigenvectors.T
+
     def lift(self, uv: np.ndarray) -> np.ndarray:
         """Map points ``(N, 2)`` → latents ``(N, K)`` on the plane (float64)."""
         uv = np.asarray(uv, dtype=np.float64)

@@ -172,3 +172,18 @@ def test_view_grid_grows_its_cells_to_stay_under_the_cap() -> None:
     rect, nx, ny = view_grid((0.0, 0.0, 1.0, 1.0), width_px=4000, tile_px=1, max_cells=400)
     assert nx * ny <= 400 and nx >= 15
     assert rect[2] >= 1.0 and rect[3] >= 1.0
+
+
+def test_sigma_ellipses_are_the_projected_gaussians_contours(codes: np.ndarray) -> None:
+    mu, variance = np.array([0.5, -1.0, 2.0, 0.0, 1.0]), np.array([4.0, 0.25, 1.0, 9.0, 2.0])
+    plane = axes_plane(5, 0, 1)
+    ring = plane.ellipse(mu, variance, n_sigma=2.0, n_points=8)
+    assert ring.shape == (9, 2)
+    np.testing.assert_allclose(ring[0], ring[-1])  # closed
+    # axis-aligned: semi-axes 2σ = 4 along z1 and 1 along z2, centred on (0.5, -1)
+    np.testing.assert_allclose(((ring - [0.5, -1.0]) ** 2 / [16.0, 1.0]).sum(1), 1.0)
+    pca = pca_plane(codes)
+    ring = pca.ellipse(mu, variance, n_sigma=1.0)
+    cov = (pca.basis * variance) @ pca.basis.T
+    d = ring - pca.project(mu[None, :])
+    np.testing.assert_allclose(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d), 1.0)
