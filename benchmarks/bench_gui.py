@@ -111,24 +111,24 @@ def _measure_live(app, window, seconds: float, clicks: int) -> dict[str, float]:
     probe = _GapProbe()
     decode_ms: list[float] = []
     shown_ms: list[float] = []
-    view = window.map_panel.view
-    m = window.map_panel.maps["vae"]
+    view = window.panels["map"].view
+    m = window.panels["map"].maps["vae"]
 
     def click(i: int) -> None:
         rect = m.vb.sceneBoundingRect()
         fx, fy = 0.2 + 0.6 * ((i * 37) % 100) / 100, 0.2 + 0.6 * ((i * 61) % 100) / 100
         scene = QPointF(rect.left() + fx * rect.width(), rect.top() + fy * rect.height())
         pixel = view.mapFromScene(scene)
-        before = window.decode_view.decodes
+        before = window.panels["decode"].decodes
         t0 = time.perf_counter()
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                          Qt.KeyboardModifier.NoModifier, QPoint(pixel.x(), pixel.y()))
         t1 = time.perf_counter()
-        if window.decode_view.decodes > before:
+        if window.panels["decode"].decodes > before:
             decode_ms.append((t1 - t0) * 1000.0)
             QTimer.singleShot(0, lambda: shown_ms.append((time.perf_counter() - t0) * 1000.0))
 
-    updates0 = window.map_panel.updates
+    updates0 = window.panels["map"].updates
     epochs0 = window.controller.epoch("vae")
     probe.start()
     start = time.perf_counter()
@@ -144,7 +144,7 @@ def _measure_live(app, window, seconds: float, clicks: int) -> dict[str, float]:
     elapsed = time.perf_counter() - start
     probe.stop()
     gaps = probe.gaps
-    updates = window.map_panel.updates - updates0
+    updates = window.panels["map"].updates - updates0
     epochs = window.controller.epoch("vae") - epochs0
     return {
         "seconds": round(elapsed, 2),
@@ -173,9 +173,9 @@ def live_window(seconds: float, clicks: int) -> dict[str, float]:
     window.show()
     for _ in range(20):
         app.processEvents()
-    window.training_panel.epochs_box.setValue(1_000_000)
-    window.reset_training()
-    window.toggle_training()
+    window.panels["training"].epochs_box.setValue(1_000_000)
+    window.training.reset()
+    window.training.toggle()
     # Let the first frames arrive, then measure a steady window of live training.
     _spin(app, 1.0)
     figures = _measure_live(app, window, seconds, clicks)
@@ -185,7 +185,7 @@ def live_window(seconds: float, clicks: int) -> dict[str, float]:
 
 
 def _map_point_count(window, slot: str) -> int:
-    return len(window.map_panel.maps[slot].points)
+    return len(window.panels["map"].maps[slot].points)
 
 
 def _import_progress_shown(window) -> bool:
@@ -206,6 +206,7 @@ def large_window(path: Path, n: int, seconds: float, clicks: int) -> dict[str, f
     """Run in a fresh process: import ``path`` (n images) into a window, then measure it
     while the VAE it starts training trains."""
     app = _isolated_app()
+    from latentlab.gui.actions import files
     from latentlab.gui.main_window import MainWindow
 
     window = MainWindow(autostart=False)
@@ -217,7 +218,7 @@ def large_window(path: Path, n: int, seconds: float, clicks: int) -> dict[str, f
     probe.start()
     progress_seen = False
     t0 = time.perf_counter()
-    window.import_data_file(path)  # starts training a VAE and an AE on the new data
+    files.import_data_file(window.training, path)  # trains a VAE and an AE on the new data
     returned = time.perf_counter() - t0
     while _map_point_count(window, "vae") != n:
         progress_seen = progress_seen or _import_progress_shown(window)
@@ -287,7 +288,7 @@ _LAUNCH = textwrap.dedent("""
     app = _application([])
     w = MainWindow(pretrained=sys.argv[1] == "1")
     def done():
-        print("FIRST_TRAINED_FRAME", time.time(), len(w.history("vae")), flush=True)
+        print("FIRST_TRAINED_FRAME", time.time(), len(w.session.history("vae")), flush=True)
         w.close(); app.quit()
     w.firstTrainedFrame.connect(done)
     w.show()

@@ -2,7 +2,7 @@
 # Prepare a fresh Debian/Ubuntu machine for LatentLab: the system libraries Qt needs,
 # a virtual environment in .venv, and LatentLab installed into it.
 #   bash scripts/setup.sh          # the app
-#   bash scripts/setup.sh --test   # the app plus the test tools (pytest, pytest-qt, ruff, mypy)
+#   bash scripts/setup.sh --test   # the app plus the test tools (pytest, pytest-qt, ruff, mypy, import-linter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -16,11 +16,13 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_user_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Point XDG_CONFIG_HOME (and so every QSettings file) at a temporary folder.
+    """Point XDG_CONFIG_HOME (and so every QSettings file) and XDG_STATE_HOME (and so the
+    log file) at temporary folders.
 
-    Tests never read or write the user's real LatentLab settings; subprocesses started by
-    tests inherit the same temporary folder through the environment.
+    Tests never read or write the user's real LatentLab settings or log; subprocesses
+    started by tests inherit the same temporary folders through the environment.
     """
     config_home = tmp_path_factory.mktemp("config-home")
     os.environ["XDG_CONFIG_HOME"] = str(config_home)
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state-home"))
     return config_home

@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -125,6 +125,9 @@ def _smoke(argv: list[str], export_dir: Path | None) -> int:
     from PySide6.QtGui import QImage
     from PySide6.QtTest import QTest
 
+    from .panels import DecodeView, GalleryPanel, LatentMapPanel
+    from .slots import Slot
+
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="latentlab-smoke-") as tmp:
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
@@ -141,32 +144,37 @@ def _smoke(argv: list[str], export_dir: Path | None) -> int:
             _wait(app, lambda: bool(shown), 10, "the window to be shown")
             _say(f"smoke: window shown after {time.perf_counter() - started:.2f} s")
             # Train a few epochs of the selected model in the worker thread.
-            before = len(window.history(window.primary_slot))
-            window.toggle_training()
-            _wait(app, lambda: len(window.history(window.primary_slot)) >= before + 5,
+            session = window.session
+            before = session.slot(session.primary_slot).epoch
+            window.training.toggle()
+            _wait(app, lambda: session.slot(session.primary_slot).epoch >= before + 5,
                   SMOKE_TIMEOUT_S, "five trained epochs")
-            window.pause_training()
+            window.training.pause()
             _wait(app, lambda: not window.controller.busy, 15, "training to pause")
-            epochs = len(window.history(window.primary_slot)) - before
+            epochs = session.slot(session.primary_slot).epoch - before
             # Click the middle of the VAE map like a user would.
-            m = window.map_panel.maps["vae"]
-            view = window.map_panel.view
+            map_panel = cast(LatentMapPanel, window.panels["map"])
+            decode = cast(DecodeView, window.panels["decode"])
+            m = map_panel.maps[Slot.VAE]
+            view = map_panel.view
             centre = view.mapFromScene(m.vb.sceneBoundingRect().center())
-            decodes = window.decode_view.decodes
+            decodes = decode.decodes
             QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                              Qt.KeyboardModifier.NoModifier, QPoint(centre.x(), centre.y()))
-            _wait(app, lambda: window.decode_view.decodes > decodes, 10, "the click's decoding")
-            z = window.decode_view.z("vae")
-            if z is None or window.decode_view.image("vae") is None:
+            _wait(app, lambda: decode.decodes > decodes, 10, "the click's decoding")
+            z = decode.z(Slot.VAE)
+            if z is None or decode.image(Slot.VAE) is None:
                 raise RuntimeError("the click on the map decoded nothing")
             # 1280 wide at the map's own aspect ratio, so its equal-scale axes fill the PNG.
-            height = window.map_panel.natural_export_height(1280)
-            map_png = window.export_latent_map(out / "latent-map.png", 1280, height)
+            height = map_panel.natural_export_height(1280)
+            map_png = out / "latent-map.png"
+            map_panel.export_png(str(map_png), 1280, height)
             image = QImage(str(map_png))
             if image.isNull() or (image.width(), image.height()) != (1280, height):
                 raise RuntimeError(f"export wrote {image.width()}x{image.height()}, "
                                    f"not 1280x{height}")
-            gallery_png = Path(window.gallery.export_png(out / "gallery.png"))
+            gallery = cast(GalleryPanel, window.panels["gallery"])
+            gallery_png = Path(gallery.export_png(out / "gallery.png"))
             if QImage(str(gallery_png)).isNull():
                 raise RuntimeError("the gallery export is not a readable PNG")
             window.close()

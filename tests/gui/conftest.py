@@ -51,15 +51,32 @@ def window(make_window) -> Iterator:
 
 @pytest.fixture
 def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
-    """Record QMessageBox.warning calls (title, text) instead of opening a modal box."""
-    shown: list[tuple[str, str]] = []
+    """Record every failure dialog (title, summary) instead of opening the modal box; its
+    details (the traceback) go to ``warnings_shown.details``."""
+    from latentlab.gui.actions.dialogs import FailureDialog
 
-    def warning(_parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
+    class Shown(list):
+        def __init__(self) -> None:
+            super().__init__()
+            self.details: list[str] = []
 
-    monkeypatch.setattr(QMessageBox, "warning", warning)
+    shown = Shown()
+
+    def exec_(dialog: FailureDialog) -> int:
+        shown.append((dialog.windowTitle(), dialog.text()))
+        shown.details.append(dialog.detailedText())
+        return int(QMessageBox.StandardButton.Ok.value)
+
+    monkeypatch.setattr(FailureDialog, "exec", exec_)
     return shown
+
+
+@pytest.fixture
+def session(qapp, digits: Dataset):
+    """A LabSession on the digits, for a panel tested on its own."""
+    from latentlab.gui.session import LabSession
+
+    return LabSession(digits)
 
 
 @pytest.fixture(scope="module")

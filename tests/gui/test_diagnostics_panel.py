@@ -8,7 +8,8 @@ import pytest
 from latentlab.core import Dataset, TrainConfig, Trainer
 from latentlab.core.diagnostics import diagnose_latents
 from latentlab.core.pca import pca_reconstruction_mse
-from latentlab.gui.diagnostics import ACTIVE_COLOR, INACTIVE_COLOR, DiagnosticsPanel
+from latentlab.gui.panels.diagnostics import ACTIVE_COLOR, INACTIVE_COLOR, DiagnosticsPanel
+from latentlab.gui.session import LabSession
 
 
 def _trained(digits: Dataset, epochs: int, **kwargs) -> Trainer:
@@ -40,11 +41,10 @@ def linear(digits: Dataset) -> Trainer:
 
 
 @pytest.fixture
-def panel(qtbot, digits: Dataset) -> DiagnosticsPanel:
-    p = DiagnosticsPanel()
+def panel(qtbot, session: LabSession) -> DiagnosticsPanel:
+    p = DiagnosticsPanel(session)
     qtbot.addWidget(p)
     p.resize(420, 420)
-    p.set_data(digits.images, digits.image_shape, digits.labels)
     return p
 
 
@@ -126,9 +126,9 @@ def test_autoencoders_are_compared_with_pca(request, panel: DiagnosticsPanel, di
         assert "lower than PCA" in text
 
 
-def test_pca_is_computed_once_per_data_set(panel: DiagnosticsPanel, ae: Trainer,
-                                           digits: Dataset, monkeypatch) -> None:
-    import latentlab.gui.diagnostics as module
+def test_pca_is_computed_once_per_data_set(panel: DiagnosticsPanel, session: LabSession,
+                                           ae: Trainer, digits: Dataset, monkeypatch) -> None:
+    import latentlab.gui.analysis as module
 
     calls: list[int] = []
     real = module.pca_reconstruction_mse
@@ -142,23 +142,24 @@ def test_pca_is_computed_once_per_data_set(panel: DiagnosticsPanel, ae: Trainer,
     for _ in range(5):
         panel.show_model(model)
     assert calls == [2]
-    panel.set_data(digits.images[:500], digits.image_shape, None)  # new data: recomputed
+    # New data: recomputed.
+    session.set_dataset(Dataset(digits.images[:500], None, digits.image_shape, "first 500"))
     panel.show_model(model)
     assert calls == [2, 2]
     assert panel.pca_mse == pytest.approx(real(digits.images[:500], 2))
 
 
-def test_mismatched_data_and_empty_states(qtbot, panel: DiagnosticsPanel,
+def test_mismatched_data_and_empty_states(qtbot, panel: DiagnosticsPanel, session: LabSession,
                                           healthy_vae: Trainer) -> None:
-    empty = DiagnosticsPanel()
+    empty = DiagnosticsPanel(session)
     qtbot.addWidget(empty)
     assert "Train or load" in empty._summary.text()
     assert empty.bar_heights().size == 0
     assert empty._chart.isHidden()  # no empty axes before a model
-    panel.set_data(np.zeros((10, 16), dtype=np.float32), (4, 4), None)
+    session.set_dataset(Dataset(np.zeros((10, 16), dtype=np.float32), None, (4, 4), "tiny"))
     panel.show_model(healthy_vae.model.copy())
     assert "expects 64 pixels" in panel._summary.text()
     assert panel.diagnostics is None and panel.bar_heights().size == 0
     assert panel._chart.isHidden()
     with pytest.raises(ValueError, match="shape"):
-        panel.set_data(np.zeros((10, 15)), (4, 4), None)
+        Dataset(np.zeros((10, 15)), None, (4, 4), "wrong")

@@ -8,12 +8,13 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
 
 from latentlab.core import TrainConfig, Trainer, load_digits
-from latentlab.gui.gallery import GalleryPanel, mosaic
+from latentlab.gui.panels import GalleryPanel
+from latentlab.gui.widgets.mosaic import mosaic
 
 
 @pytest.fixture
-def panel(qtbot, trainer: Trainer) -> GalleryPanel:
-    p = GalleryPanel()
+def panel(qtbot, session, trainer: Trainer) -> GalleryPanel:
+    p = GalleryPanel(session)
     qtbot.addWidget(p)
     p.resize(420, 520)
     p.show_model(trainer.model.copy())
@@ -204,7 +205,7 @@ def test_export_of_a_shown_panel(qtbot, panel: GalleryPanel, tmp_path) -> None:
     assert abs(colour.red() - 255 * grid[1, 3 * 8 + 1]) <= 2
 
 
-def test_export_errors_are_clear(qtbot, panel: GalleryPanel, tmp_path) -> None:
+def test_export_errors_are_clear(qtbot, session, panel: GalleryPanel, tmp_path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(OSError, match="does not exist"):
@@ -213,7 +214,7 @@ def test_export_errors_are_clear(qtbot, panel: GalleryPanel, tmp_path) -> None:
         panel.export_png(tmp_path)  # a folder, not a file
     with pytest.raises(ValueError, match="scale"):
         panel.export_png(tmp_path / "x.png", scale=0)
-    empty = GalleryPanel()
+    empty = GalleryPanel(session)
     qtbot.addWidget(empty)
     with pytest.raises(RuntimeError, match="empty"):
         empty.export_png(tmp_path / "empty.png")

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from latentlab.core import DataFileError, Dataset, load_digits
+from latentlab.gui.actions import files
 from latentlab.gui.image_folder import load_image_folder
 
 TIMEOUT = 30_000
@@ -28,7 +29,7 @@ def squares(n: int = 120, side: int = 16) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _trained(window, slot: str = "vae") -> bool:
-    return window.controller.latest_model(slot) is not None
+    return window.session.model(slot) is not None
 
 
 def test_import_a_16x16_npz_trains_on_it(qtbot, window, tmp_path: Path,
@@ -36,37 +37,37 @@ def test_import_a_16x16_npz_trains_on_it(qtbot, window, tmp_path: Path,
     images, labels = squares()
     path = tmp_path / "squares.npz"
     np.savez_compressed(path, images=images, labels=labels)
-    window.training_panel.apply_settings({"epochs": 30})
+    window.panels["training"].apply_settings({"epochs": 30})
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         lambda *a, **k: (str(path), "Image data"))
-    window.import_file_action.trigger()  # File ▸ Import images…
+    window.menus.actions["import_file"].trigger()  # File ▸ Import images…
 
-    ds = window.dataset
+    ds = window.session.dataset
     assert ds.name == "squares" and ds.image_shape == (16, 16) and len(ds) == 120
-    assert window.controller.latest_model("vae") is None  # the digits models are gone
+    assert window.session.model("vae") is None  # the digits models are gone
     assert "squares: 120 images, 16×16, 2 labels" in window.statusBar().currentMessage()
     assert "squares" in window.windowTitle()
     qtbot.waitUntil(lambda: _trained(window, "vae"), timeout=TIMEOUT)
-    model = window.controller.latest_model("vae")
+    model = window.session.model("vae")
     assert model.input_dim == 256
-    vae_map = window.map_panel.maps["vae"]
+    vae_map = window.panels["map"].maps["vae"]
     assert vae_map.points.shape == (120, 2)
     assert "squares, 120 images 16×16" in vae_map.plot.titleLabel.text
     assert [n for _i, n, _c in _legend(window)] == ["0", "1"]
-    window.set_current_point(0.0, 0.0)
-    assert window.decode_view.image("vae").shape == (256,)
-    assert window.decode_view.rows["vae"].decoded.image.shape == (16, 16)
+    window.session.set_current_xy(0.0, 0.0)
+    assert window.panels["decode"].image("vae").shape == (256,)
+    assert window.panels["decode"].rows["vae"].decoded.image.shape == (16, 16)
     qtbot.waitUntil(lambda: _trained(window, "ae"), timeout=TIMEOUT)
-    assert window.controller.latest_model("ae").input_dim == 256
+    assert window.session.model("ae").input_dim == 256
 
-    window.use_digits_action.trigger()  # File ▸ Use the bundled digits
-    assert window.dataset.name == "digits" and window.dataset.image_shape == (8, 8)
-    assert window.controller.latest_model("vae").input_dim == 64  # pretrained again
-    assert window.map_panel.maps["vae"].points.shape == (1797, 2)
+    window.menus.actions["use_digits"].trigger()  # File ▸ Use the bundled digits
+    assert window.session.dataset.name == "digits" and window.session.dataset.image_shape == (8, 8)
+    assert window.session.model("vae").input_dim == 64  # pretrained again
+    assert window.panels["map"].maps["vae"].points.shape == (1797, 2)
 
 
 def _legend(window) -> list[tuple[None, str, str]]:
-    return [(None, s.name(), "") for s in window.map_panel._legend_samples]
+    return [(None, s.name(), "") for s in window.panels["map"]._legend_samples]
 
 
 def _write_png(path: Path, size: int, shade: int) -> None:
@@ -95,15 +96,16 @@ def test_folder_of_pngs_with_classes(qtbot, window, tmp_path: Path, monkeypatch)
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("16×16", True))
-    window.training_panel.apply_settings({"epochs": 5})
-    window.import_folder_action.trigger()
-    assert window.dataset.image_shape == (16, 16) and window.dataset.name == "shapes"
+    window.panels["training"].apply_settings({"epochs": 5})
+    window.menus.actions["import_folder"].trigger()
+    assert window.session.dataset.image_shape == (16, 16)
+    assert window.session.dataset.name == "shapes"
     assert "skipped 1 unreadable file" in window.statusBar().currentMessage()
-    assert [s.name() for s in window.map_panel._legend_samples] == ["boxes", "circles"]
-    picker = window.interpolation._label_box["a"]
+    assert [s.name() for s in window.panels["map"]._legend_samples] == ["boxes", "circles"]
+    picker = window.panels["interpolation"]._label_box["a"]
     assert [picker.itemText(i) for i in range(1, picker.count())] == ["boxes", "circles"]
     qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)
-    assert window.map_panel.maps["vae"].points.shape == (8, 2)
+    assert window.panels["map"].maps["vae"].points.shape == (8, 2)
 
 
 def test_small_flat_folder_is_8x8_without_labels(tmp_path: Path, qapp) -> None:
@@ -128,15 +130,15 @@ def test_bad_file_shows_a_message_and_keeps_the_digits(window, tmp_path: Path,
                                                        monkeypatch, warnings_shown) -> None:
     bad = tmp_path / "bad.npy"
     np.save(bad, np.full((10, 16, 16), 3.0))
-    before = window.controller.latest_model("vae")
+    before = window.session.model("vae")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
-    window.import_data_dialog()
+    window.files.import_file()
     assert len(warnings_shown) == 1
     title, text = warnings_shown[0]
     assert title == "Could not import the images" and "expected values in [0, 1]" in text
-    assert window.dataset.name == "digits" and window.dataset.image_shape == (8, 8)
-    assert window.controller.latest_model("vae") is before
-    assert window.map_panel.maps["vae"].points.shape == (1797, 2)
+    assert window.session.dataset.name == "digits" and window.session.dataset.image_shape == (8, 8)
+    assert window.session.model("vae") is before
+    assert window.panels["map"].maps["vae"].points.shape == (1797, 2)
 
 
 def test_dataset_without_labels_gets_one_colour(qtbot, make_window) -> None:
@@ -144,12 +146,12 @@ def test_dataset_without_labels_gets_one_colour(qtbot, make_window) -> None:
     ds = Dataset(images=images.reshape(40, -1).astype(np.float32) / 255, labels=None,
                  image_shape=(16, 16), name="plain")
     window = make_window()
-    window.training_panel.apply_settings({"epochs": 3})
-    window.load_dataset(ds)
-    assert [s.name() for s in window.map_panel._legend_samples] == ["data"]
+    window.panels["training"].apply_settings({"epochs": 3})
+    files.switch_dataset(window.training, ds)
+    assert [s.name() for s in window.panels["map"]._legend_samples] == ["data"]
     qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)
-    window.map_panel._show_hover(window.map_panel.maps["vae"], 0,
-                                 window.map_panel.maps["vae"].vb.mapViewToScene(
-                                     window.map_panel.maps["vae"].vb.viewRect().center()))
-    assert "label" not in window.map_panel._hover_text.text()
+    window.panels["map"]._show_hover(window.panels["map"].maps["vae"], 0,
+                                 window.panels["map"].maps["vae"].vb.mapViewToScene(
+                                     window.panels["map"].maps["vae"].vb.viewRect().center()))
+    assert "label" not in window.panels["map"]._hover_text.text()
     assert load_digits().name == "digits"

@@ -8,13 +8,13 @@ from PySide6.QtGui import QImage
 
 from latentlab.core import Dataset, TrainConfig, Trainer
 from latentlab.core.diagnostics import interpolation_path
-from latentlab.gui.gallery import mosaic, untile
-from latentlab.gui.interpolation import InterpolationPanel
+from latentlab.gui.panels import InterpolationPanel
+from latentlab.gui.widgets.mosaic import mosaic, untile
 
 
 @pytest.fixture
-def panel(qtbot, trainer: Trainer, digits: Dataset) -> InterpolationPanel:
-    p = InterpolationPanel()
+def panel(qtbot, session, trainer: Trainer, digits: Dataset) -> InterpolationPanel:
+    p = InterpolationPanel(session)
     qtbot.addWidget(p)
     p.resize(520, 260)
     p.set_data(digits.images, digits.image_shape, digits.labels)
@@ -174,7 +174,8 @@ def test_export_writes_a_png_of_the_strip(panel: InterpolationPanel, tmp_path) -
     assert QImage(str(default)).size().toTuple() == (6 * 8 * 16, 8 * 16)
 
 
-def test_export_errors_are_clear(qtbot, panel: InterpolationPanel, tmp_path) -> None:
+def test_export_errors_are_clear(qtbot, session, panel: InterpolationPanel,
+                                 tmp_path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(OSError, match="does not exist"):
@@ -183,13 +184,16 @@ def test_export_errors_are_clear(qtbot, panel: InterpolationPanel, tmp_path) -> 
         panel.export_png(tmp_path)
     with pytest.raises(ValueError, match="scale"):
         panel.export_png(tmp_path / "x.png", scale=0)
-    empty = InterpolationPanel()
+    empty = InterpolationPanel(session)
     qtbot.addWidget(empty)
     with pytest.raises(RuntimeError, match="empty"):
         empty.export_png(tmp_path / "empty.png")
     assert not empty._export_button.isEnabled()
-    assert empty._index_box["a"].text() == "image —" and not empty._index_box["a"].isEnabled()
-    assert "Pick endpoints" in empty._caption.text()
+    # Bound to a session, the panel has its data from the start: the default 3 and 7 wait
+    # for a model.
+    assert empty.endpoint_source("a") == ("image", _first(session.dataset, 3))
+    assert empty.images() is None
+    assert "Waiting for a trained model" in empty._caption.text()
 
 
 def test_bad_arguments_are_refused(panel: InterpolationPanel) -> None:
@@ -211,9 +215,9 @@ def test_export_button_asks_the_owner(qtbot, panel: InterpolationPanel) -> None:
         panel._export_button.click()
 
 
-def test_without_labels_images_are_picked_by_number(qtbot, trainer: Trainer,
+def test_without_labels_images_are_picked_by_number(qtbot, session, trainer: Trainer,
                                                     digits: Dataset) -> None:
-    p = InterpolationPanel()
+    p = InterpolationPanel(session)
     qtbot.addWidget(p)
     p.set_data(digits.images[:50], (8, 8), None)
     p.show_model(trainer.model.copy())

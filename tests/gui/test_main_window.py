@@ -13,8 +13,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 import latentlab
-from latentlab.gui.controller import TrainingState
-from latentlab.gui.latent_map import HOVER_RADIUS_PX
+from latentlab.gui.panels.latent_map import HOVER_RADIUS_PX
+from latentlab.gui.training.controller import TrainingState
 
 TIMEOUT = 20_000  # ms: generous, the CI machine is shared
 
@@ -22,21 +22,21 @@ TIMEOUT = 20_000  # ms: generous, the CI machine is shared
 def click_map(qtbot, window, slot: str, fx: float, fy: float) -> tuple[float, float]:
     """Left-click at a fraction (fx, fy) of ``slot``'s plot area; return the data point
     that position maps to (what the window must decode)."""
-    m = window.map_panel.maps[slot]
-    view = window.map_panel.view
+    m = window.panels["map"].maps[slot]
+    view = window.panels["map"].view
     rect = m.vb.sceneBoundingRect()
     scene = QPointF(rect.left() + fx * rect.width(), rect.top() + fy * rect.height())
     pixel = view.mapFromScene(scene)
     expected = m.vb.mapSceneToView(view.mapToScene(pixel))
-    before = window.decode_view.decodes
+    before = window.panels["decode"].decodes
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                      Qt.KeyboardModifier.NoModifier, QPoint(pixel.x(), pixel.y()))
-    qtbot.waitUntil(lambda: window.decode_view.decodes > before, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.panels["decode"].decodes > before, timeout=TIMEOUT)
     return expected.x(), expected.y()
 
 
 def set_epochs(window, n: int) -> None:
-    window.training_panel.epochs_box.setValue(n)
+    window.panels["training"].epochs_box.setValue(n)
 
 
 def wait_idle(qtbot, window) -> None:
@@ -48,44 +48,44 @@ def wait_idle(qtbot, window) -> None:
 
 def test_click_on_map_decodes_exactly_the_mapped_z(qtbot, window) -> None:
     x, y = click_map(qtbot, window, "vae", 0.3, 0.65)
-    model = window.controller.latest_model("vae")
-    z = window.decode_view.z("vae")
+    model = window.session.model("vae")
+    z = window.panels["decode"].z("vae")
     np.testing.assert_allclose(z, [x, y], rtol=0, atol=1e-6)
     expected = model.decode(np.array([[x, y]], dtype=np.float32))[0]
-    np.testing.assert_allclose(window.decode_view.image("vae"), expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(window.panels["decode"].image("vae"), expected, rtol=0, atol=1e-6)
     # The crosshair marks the same point.
-    m = window.map_panel.maps["vae"]
+    m = window.panels["map"].maps["vae"]
     assert m.vline.isVisible()
     assert m.vline.value() == pytest.approx(x)
     assert m.hline.value() == pytest.approx(y)
     # The nearest training image is the true nearest neighbour of the decoding.
-    images = window.dataset.images
+    images = window.session.dataset.images
     nearest = int(np.argmin(((images - expected) ** 2).sum(axis=1)))
     # The decoding is shown at once; the nearest image follows on the next loop turn.
-    qtbot.waitUntil(lambda: not window.decode_view.details_pending(), timeout=TIMEOUT)
-    assert window.decode_view.rows["vae"]._nearest_index == nearest
+    qtbot.waitUntil(lambda: not window.panels["decode"].details_pending(), timeout=TIMEOUT)
+    assert window.panels["decode"].rows["vae"]._nearest_index == nearest
 
 
 def test_side_by_side_click_decodes_the_same_z_in_both_models(qtbot, window) -> None:
-    window.map_panel.set_mode("both")
-    qtbot.waitUntil(lambda: window.map_panel.maps["ae"].vb.sceneBoundingRect().width() > 50)
-    assert window.decode_view.rows["ae"].isVisible()
+    window.session.set_map_mode("both")
+    qtbot.waitUntil(lambda: window.panels["map"].maps["ae"].vb.sceneBoundingRect().width() > 50)
+    assert window.panels["decode"].rows["ae"].isVisible()
     x, y = click_map(qtbot, window, "ae", 0.5, 0.5)
     for slot in ("vae", "ae"):
-        model = window.controller.latest_model(slot)
-        np.testing.assert_allclose(window.decode_view.z(slot), [x, y], atol=1e-6)
+        model = window.session.model(slot)
+        np.testing.assert_allclose(window.panels["decode"].z(slot), [x, y], atol=1e-6)
         expected = model.decode(np.array([[x, y]], dtype=np.float32))[0]
-        np.testing.assert_allclose(window.decode_view.image(slot), expected, atol=1e-6)
-    assert window.controller.latest_model("ae").kind == "ae"
-    assert window.controller.latest_model("vae").kind == "vae"
+        np.testing.assert_allclose(window.panels["decode"].image(slot), expected, atol=1e-6)
+    assert window.session.model("ae").kind == "ae"
+    assert window.session.model("vae").kind == "vae"
 
 
 def test_map_shows_every_encoded_point_coloured_by_label(window) -> None:
-    m = window.map_panel.maps["vae"]
-    mu, _ = window.controller.latest_model("vae").encode(window.dataset.images)
+    m = window.panels["map"].maps["vae"]
+    mu, _ = window.session.model("vae").encode(window.session.dataset.images)
     np.testing.assert_allclose(m.points, mu[:, :2], atol=1e-6)
     # One legend entry per digit, and every point lies inside the visible range.
-    legend = window.map_panel.legend
+    legend = window.panels["map"].legend
     assert [label.text for _sample, label in legend.items] == [str(d) for d in range(10)]
     (x0, x1), (y0, y1) = m.vb.viewRange()
     assert x0 <= m.points[:, 0].min() and m.points[:, 0].max() <= x1
@@ -93,14 +93,14 @@ def test_map_shows_every_encoded_point_coloured_by_label(window) -> None:
 
 
 def test_hovering_a_point_shows_its_image_and_label(qtbot, window) -> None:
-    m = window.map_panel.maps["vae"]
-    view = window.map_panel.view
+    m = window.panels["map"].maps["vae"]
+    view = window.panels["map"].view
     index = 123
     scene = m.vb.mapViewToScene(QPointF(*map(float, m.points[index])))
     pixel = view.mapFromScene(scene)
     QTest.mouseMove(view.viewport(), QPoint(pixel.x(), pixel.y()))
-    qtbot.waitUntil(lambda: window.map_panel._hover.isVisible(), timeout=TIMEOUT)
-    shown = window.map_panel.hovered_index
+    qtbot.waitUntil(lambda: window.panels["map"]._hover.isVisible(), timeout=TIMEOUT)
+    shown = window.panels["map"].hovered_index
     assert shown is not None
     # The point described is the one nearest the cursor, within the hover radius.
     cursor = m.vb.mapSceneToView(view.mapToScene(pixel))
@@ -108,20 +108,20 @@ def test_hovering_a_point_shows_its_image_and_label(qtbot, window) -> None:
     d2 = ((m.points[:, 0] - cursor.x()) / px) ** 2 + ((m.points[:, 1] - cursor.y()) / py) ** 2
     assert shown == int(np.argmin(d2))
     assert d2[shown] <= HOVER_RADIUS_PX**2
-    label = int(window.dataset.labels[shown])
-    assert f"label {label}" in window.map_panel._hover_text.text()
-    assert not window.map_panel._hover_image.pixmap().isNull()
+    label = int(window.session.dataset.labels[shown])
+    assert f"label {label}" in window.panels["map"]._hover_text.text()
+    assert not window.panels["map"]._hover_image.pixmap().isNull()
 
 
 def test_gallery_pick_marks_its_z_on_the_map_and_decodes_it(qtbot, window) -> None:
     z = np.array([0.75, -1.25], dtype=np.float32)
-    window.gallery.latentPicked.emit(z)
-    np.testing.assert_allclose(window.decode_view.z("vae"), z)
-    m = window.map_panel.maps["vae"]
+    window.session.pick_latent(z)
+    np.testing.assert_allclose(window.panels["decode"].z("vae"), z)
+    m = window.panels["map"].maps["vae"]
     assert m.vline.value() == pytest.approx(0.75)
     assert m.hline.value() == pytest.approx(-1.25)
-    expected = window.controller.latest_model("vae").decode(z[None, :])[0]
-    np.testing.assert_allclose(window.decode_view.image("vae"), expected, atol=1e-6)
+    expected = window.session.model("vae").decode(z[None, :])[0]
+    np.testing.assert_allclose(window.panels["decode"].image("vae"), expected, atol=1e-6)
 
 
 # -- training through the worker thread -----------------------------------------------------
@@ -130,7 +130,7 @@ def test_gallery_pick_marks_its_z_on_the_map_and_decodes_it(qtbot, window) -> No
 def test_burst_of_beta_changes_gives_exactly_one_retrain_with_the_last_value(
         qtbot, window) -> None:
     set_epochs(window, 8)
-    panel = window.training_panel
+    panel = window.panels["training"]
     started: list[int] = []
     window.controller.jobStarted.connect(started.append)
     seen_jobs: list[int] = []
@@ -138,14 +138,14 @@ def test_burst_of_beta_changes_gives_exactly_one_retrain_with_the_last_value(
     values = np.geomspace(0.1, 10, 100)
     for beta in values:  # no event is processed in between, so the debounce cannot fire
         panel.set_beta(float(beta))
-    assert panel.beta_pending() and started == []
+    assert window.session.beta_pending() and started == []
     final = float(values[-1])
     with qtbot.waitSignal(window.controller.jobFinished, timeout=TIMEOUT):
-        panel.settle_beta_now()  # what the debounce timer does when it fires
-    assert not panel.beta_pending()  # nothing is left to start another run
+        window.session.settle_beta_now()  # what the debounce timer does when it fires
+    assert not window.session.beta_pending()  # nothing is left to start another run
     assert len(started) == 1
     assert window.controller.config("vae").beta == pytest.approx(final)
-    assert window.history("vae")[-1].beta == pytest.approx(final)
+    assert window.session.history("vae")[-1].beta == pytest.approx(final)
     assert set(seen_jobs) == {started[0]}
     wait_idle(qtbot, window)
 
@@ -153,13 +153,13 @@ def test_burst_of_beta_changes_gives_exactly_one_retrain_with_the_last_value(
 def test_beta_change_during_training_cancels_the_run_and_no_stale_frame_arrives(
         qtbot, window) -> None:
     set_epochs(window, 100_000)
-    window.toggle_training()
+    window.training.toggle()
     first = window.controller.current_job_id
     qtbot.waitUntil(lambda: window.controller.epoch("vae") >= 3, timeout=TIMEOUT)
     frames: list[int] = []
     window.controller.updated.connect(lambda p: frames.append(p.job_id))
     for beta in (0.5, 0.7, 2.0, 3.5):
-        window.training_panel.set_beta(beta)
+        window.panels["training"].set_beta(beta)
     qtbot.waitUntil(lambda: window.controller.current_job_id not in (None, first),
                     timeout=TIMEOUT)
     second = window.controller.current_job_id
@@ -168,13 +168,13 @@ def test_beta_change_during_training_cancels_the_run_and_no_stale_frame_arrives(
     assert set(frames) == {second}
     assert window.controller.config("vae").beta == pytest.approx(3.5)
     assert window.controller.jobs_started == 2
-    window.pause_training()
+    window.training.pause()
     wait_idle(qtbot, window)
 
 
 def test_pause_resume_and_step(qtbot, window) -> None:
     set_epochs(window, 100_000)
-    panel = window.training_panel
+    panel = window.panels["training"]
     panel.start_button.click()
     qtbot.waitUntil(lambda: window.controller.epoch("vae") >= 3, timeout=TIMEOUT)
     assert panel.start_button.text() == "Pause"
@@ -190,25 +190,25 @@ def test_pause_resume_and_step(qtbot, window) -> None:
 
     panel.start_button.click()  # resume the same trainer
     qtbot.waitUntil(lambda: window.controller.epoch("vae") >= paused_at + 3, timeout=TIMEOUT)
-    window.pause_training()
+    window.training.pause()
     wait_idle(qtbot, window)
 
     before = window.controller.epoch("vae")
-    history_before = len(window.history("vae"))
+    history_before = len(window.session.history("vae"))
     panel.step_button.click()
     qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
     wait_idle(qtbot, window)
     assert window.controller.epoch("vae") == before + 1
-    assert len(window.history("vae")) == history_before + 1
+    assert len(window.session.history("vae")) == history_before + 1
     # The map and decoding show the stepped model.
-    model = window.controller.latest_model("vae")
-    mu, _ = model.encode(window.dataset.images)
-    np.testing.assert_allclose(window.map_panel.maps["vae"].points, mu, atol=1e-6)
+    model = window.session.model("vae")
+    mu, _ = model.encode(window.session.dataset.images)
+    np.testing.assert_allclose(window.panels["map"].maps["vae"].points, mu, atol=1e-6)
 
 
 def test_space_starts_and_pauses_training(qtbot, window) -> None:
     set_epochs(window, 100_000)
-    window.map_panel.view.setFocus()
+    window.panels["map"].view.setFocus()
     QTest.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.controller.state is TrainingState.RUNNING, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: window.controller.epoch("vae") >= 1, timeout=TIMEOUT)
@@ -222,41 +222,41 @@ def test_first_start_without_pretrained_weights_trains_both_models_from_scratch(
     w = make_window(pretrained=False, autostart=True)
     with qtbot.waitSignal(w.firstTrainedFrame, timeout=60_000):
         pass
-    assert len(w.history("vae")) == w.training_panel.epochs_box.value()
+    assert len(w.session.history("vae")) == w.panels["training"].epochs_box.value()
     wait_idle(qtbot, w)
-    assert len(w.history("ae")) == w.training_panel.epochs_box.value()
+    assert len(w.session.history("ae")) == w.panels["training"].epochs_box.value()
     assert w.controller.state is TrainingState.FINISHED
-    assert w.map_panel.maps["ae"].model is not None
+    assert w.panels["map"].maps["ae"].model is not None
 
 
 def test_reset_then_start_trains_from_fresh_seeded_weights(qtbot, window) -> None:
     set_epochs(window, 2)
-    window.reset_training()
-    assert window.controller.latest_model("vae") is None
-    assert window.history("vae") == []
-    assert window.decode_view.image("vae") is None
-    window.toggle_training()
+    window.training.reset()
+    assert window.session.model("vae") is None
+    assert window.session.history("vae") == []
+    assert window.panels["decode"].image("vae") is None
+    window.training.toggle()
     qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
     wait_idle(qtbot, window)
-    assert [r.epoch for r in window.history("vae")] == [1, 2]
+    assert [r.epoch for r in window.session.history("vae")] == [1, 2]
     # Same seed, same weights: an independent run of the core gives the same model.
     from latentlab.core import Trainer
 
-    trainer = Trainer(window.training_panel.config("vae"), window.dataset.images)
+    trainer = Trainer(window.panels["training"].config("vae"), window.session.dataset.images)
     for _ in range(2):
         trainer.run_epoch()
-    np.testing.assert_array_equal(window.controller.latest_model("vae").weights,
+    np.testing.assert_array_equal(window.session.model("vae").weights,
                                   trainer.model.weights)
 
 
 def test_divergence_stops_with_a_message_and_keeps_a_usable_model(qtbot, window) -> None:
-    window.training_panel.lr_box.setValue(1000.0)
+    window.panels["training"].lr_box.setValue(1000.0)
     set_epochs(window, 200)
-    window.reset_training()
-    window.toggle_training()
+    window.training.reset()
+    window.training.toggle()
     qtbot.waitUntil(lambda: window.controller.state is TrainingState.DIVERGED, timeout=TIMEOUT)
     assert "diverged" in window.statusBar().currentMessage()
-    model = window.controller.latest_model("vae")
+    model = window.session.model("vae")
     assert model is not None and np.isfinite(model.weights).all()
     wait_idle(qtbot, window)
 
@@ -264,7 +264,7 @@ def test_divergence_stops_with_a_message_and_keeps_a_usable_model(qtbot, window)
 def test_closing_during_training_stops_and_joins_the_thread(qtbot, make_window) -> None:
     w = make_window()
     set_epochs(w, 100_000)
-    w.toggle_training()
+    w.training.toggle()
     qtbot.waitUntil(lambda: w.controller.epoch("vae") >= 2, timeout=TIMEOUT)
     assert w.controller._thread.isRunning()
     w.close()
@@ -277,9 +277,10 @@ def test_closing_during_training_stops_and_joins_the_thread(qtbot, make_window) 
 
 @pytest.mark.parametrize("mode", ["vae", "both"])
 def test_export_writes_a_png_of_the_requested_size(qtbot, window, tmp_path, mode) -> None:
-    window.map_panel.set_mode(mode)
+    window.session.set_map_mode(mode)
     qtbot.wait(50)
-    path = window.export_latent_map(tmp_path / f"map-{mode}.png", 1000, 700)
+    path = tmp_path / f"map-{mode}.png"
+    window.panels["map"].export_png(str(path), 1000, 700)
     image = QImage(str(path))
     assert (image.width(), image.height()) == (1000, 700)
     # Not blank: the points are drawn in colour on white.
@@ -289,30 +290,31 @@ def test_export_writes_a_png_of_the_requested_size(qtbot, window, tmp_path, mode
 
 
 def test_export_height_follows_the_map_aspect_by_default(window, tmp_path) -> None:
-    path = window.export_latent_map(tmp_path / "map.png", 640)
+    path = tmp_path / "map.png"
+    window.panels["map"].export_png(str(path), 640)
     image = QImage(str(path))
     assert image.width() == 640
-    assert image.height() == window.map_panel.natural_export_height(640)
+    assert image.height() == window.panels["map"].natural_export_height(640)
 
 
 def test_layout_and_settings_are_restored_on_the_next_start(qtbot, make_window) -> None:
     first = make_window()
-    first.map_panel.set_mode("both")
-    first.training_panel.set_beta(2.5)
-    first.training_panel.cancel_pending_beta()
-    first.training_panel.latent_box.setValue(3)
-    first.docks["galleryDock"].close()
+    first.session.set_map_mode("both")
+    first.panels["training"].set_beta(2.5)
+    first.session.cancel_pending_beta()
+    first.panels["training"].latent_box.setValue(3)
+    first.docks["gallery"].close()
     first.close()
 
     second = make_window(pretrained=False)
-    assert second.map_panel.mode == "both"
-    assert second.training_panel.beta == pytest.approx(2.5)
-    assert second.training_panel.latent_box.value() == 3
-    assert not second.docks["galleryDock"].isVisible()
-    second.reset_action.trigger()  # not the layout: reset of the model is harmless here
+    assert second.panels["map"].mode == "both"
+    assert second.panels["training"].beta == pytest.approx(2.5)
+    assert second.panels["training"].latent_box.value() == 3
+    assert not second.docks["gallery"].isVisible()
+    second.menus.actions["reset"].trigger()  # not the layout: reset of the model is harmless here
     second.reset_layout()
-    assert second.docks["galleryDock"].isVisible() or second.docks["tradeoffDock"].isVisible()
-    assert not second.docks["galleryDock"].isFloating()
+    assert second.docks["gallery"].isVisible() or second.docks["tradeoff"].isVisible()
+    assert not second.docks["gallery"].isFloating()
 
 
 def test_docks_are_named_movable_and_reopenable_from_the_view_menu(window) -> None:
@@ -333,9 +335,9 @@ def test_docks_are_named_movable_and_reopenable_from_the_view_menu(window) -> No
 
 
 def test_shortcuts_and_about_box(window, monkeypatch) -> None:
-    assert window.start_action.shortcut() == QKeySequence(Qt.Key.Key_Space)
-    assert window.export_map_action.shortcut() == QKeySequence("Ctrl+E")
-    assert window.quit_action.shortcut() == QKeySequence("Ctrl+Q")
+    assert window.menus.actions["start"].shortcut() == QKeySequence(Qt.Key.Key_Space)
+    assert window.menus.actions["export_map"].shortcut() == QKeySequence("Ctrl+E")
+    assert window.menus.actions["quit"].shortcut() == QKeySequence("Ctrl+Q")
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
     window.show_about()

@@ -65,7 +65,7 @@ SOAK = textwrap.dedent("""
     app = _application([])
     w = MainWindow()
     w.show()
-    w.training_panel.epochs_box.setValue(1_000_000)
+    w.panels["training"].epochs_box.setValue(1_000_000)
     rng = random.Random(0)
     frames = [0]
     late = [0]  # frames in the last quarter of the soak: still live at the end
@@ -86,20 +86,20 @@ SOAK = textwrap.dedent("""
             return
         r = rng.random()
         if r < 0.3:
-            w.training_panel.set_beta(10 ** rng.uniform(-1, 1))
+            w.panels["training"].set_beta(10 ** rng.uniform(-1, 1))
         elif r < 0.6:
-            w.set_current_point(rng.uniform(-2, 2), rng.uniform(-2, 2))
+            w.session.set_current_xy(rng.uniform(-2, 2), rng.uniform(-2, 2))
         elif r < 0.7:
-            w.map_panel.set_mode(rng.choice(["vae", "ae", "both"]))
+            w.session.set_map_mode(rng.choice(["vae", "ae", "both"]))
         elif r < 0.8:
-            w.gallery.resample()
+            w.panels["gallery"].resample()
         if not w.controller.running and r > 0.5:
-            w.toggle_training()
+            w.training.toggle()
 
     timer = QTimer()
     timer.timeout.connect(poke)
     timer.start(250)
-    QTimer.singleShot(0, w.toggle_training)
+    QTimer.singleShot(0, w.training.toggle)
     status = app.exec()
     print(f"soak finished: status {status}, {frames[0]} frames, {late[0]} late frames, "
           f"{w.controller.jobs_started} training runs", flush=True)

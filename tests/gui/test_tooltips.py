@@ -12,17 +12,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.gui.gallery import GalleryPanel
-from latentlab.gui.interpolation import InterpolationPanel
-from latentlab.gui.tradeoff import TradeoffPanel
-from latentlab.gui.training_panel import TrainingPanel
+from latentlab.gui.panels import GalleryPanel, InterpolationPanel, TradeoffPanel, TrainingPanel
 
 
 @pytest.mark.parametrize(("panel_cls", "at_least"), [
     (GalleryPanel, 6), (InterpolationPanel, 8), (TradeoffPanel, 2), (TrainingPanel, 12),
 ])
-def test_every_control_has_a_tooltip(qtbot, panel_cls: type[QWidget], at_least: int) -> None:
-    panel = panel_cls()
+def test_every_control_has_a_tooltip(qtbot, session, panel_cls: type[QWidget],
+                                     at_least: int) -> None:
+    panel = panel_cls(session)
     qtbot.addWidget(panel)
     controls = [
         w for w in panel.findChildren(QWidget)

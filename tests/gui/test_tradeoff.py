@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from latentlab.core import Dataset, EpochReport, Model, TrainConfig, Trainer
-from latentlab.gui.tradeoff import TradeoffPanel, pick_examples
+from latentlab.gui.panels.tradeoff import TradeoffPanel, pick_examples
+from latentlab.gui.session import LabSession
 
 CONFIG = TrainConfig(model="vae", latent_dim=2, warmup_epochs=0, epochs=6, seed=0)
 
@@ -23,11 +24,10 @@ def trained(digits: Dataset) -> tuple[Model, EpochReport]:
 
 
 @pytest.fixture
-def panel(qtbot, digits: Dataset) -> TradeoffPanel:
-    p = TradeoffPanel()
+def panel(qtbot, session: LabSession) -> TradeoffPanel:
+    p = TradeoffPanel(session)
     qtbot.addWidget(p)
     p.resize(560, 640)
-    p.set_data(digits.images, digits.image_shape, digits.labels)
     return p
 
 
@@ -119,13 +119,13 @@ def test_autoencoder_figures(panel: TradeoffPanel, digits: Dataset) -> None:
     assert not panel._record_button.isEnabled()  # no KL: nothing to put on the chart
 
 
-def test_without_labels_and_without_report(qtbot, digits: Dataset, trained) -> None:
+def test_without_labels_and_without_report(qtbot, session: LabSession, digits: Dataset,
+                                           trained) -> None:
     model, _ = trained
-    p = TradeoffPanel()
+    session.set_dataset(Dataset(digits.images, None, digits.image_shape, "unlabelled"))
+    p = TradeoffPanel(session)
     qtbot.addWidget(p)
-    p.show_model(model, None)  # before any data: nothing to show yet, no error
-    assert p.figures is None
-    p.set_data(digits.images, digits.image_shape, None)
+    p.show_model(model, None)
     index = p.example_indices
     assert len(index) == 10 and len(set(index.tolist())) == 10
     assert p.figures == model.evaluate(digits.images, beta=1.0)  # β defaults to 1
@@ -140,11 +140,11 @@ def test_pick_examples_tops_up_missing_labels() -> None:
     assert pick_examples(None, 3).tolist() == [0, 1, 2]
 
 
-def test_data_shape_mismatch(panel: TradeoffPanel, trained) -> None:
+def test_data_shape_mismatch(panel: TradeoffPanel, session: LabSession, trained) -> None:
     model, report = trained
     with pytest.raises(ValueError, match=r"shape \(N, 16\)"):
-        panel.set_data(np.zeros((5, 64), np.float32), (4, 4), None)
-    panel.set_data(np.zeros((5, 16), np.float32), (4, 4), None)
+        Dataset(np.zeros((5, 64), np.float32), None, (4, 4), "wrong")
+    session.set_dataset(Dataset(np.zeros((5, 16), np.float32), None, (4, 4), "tiny"))
     panel.show_model(model, report)  # a 64-pixel model on 16-pixel data: says so, no crash
     assert panel.figures is None
     assert "64 pixels" in panel._figures_label.text()

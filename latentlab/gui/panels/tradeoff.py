@@ -1,9 +1,9 @@
 """The β trade-off panel (the article's panel 2) with a rate-distortion chart.
 
 Top: a fixed handful of data images (one per label when labels are known) above their
-reconstructions, then a row of random generations, each row drawn as one mosaic
-``ImageItem``. Below them the per-sample figures of the current model on the whole data set,
-``Recon: … KL: … Total: … (β = …)``, computed with ``model.evaluate`` (the mean encoding,
+reconstructions, then a row of random generations, each drawn by the shared mosaic widget.
+Below them the per-sample figures of the current model on the whole data set,
+``Recon: … KL: … Total: … (β = …)``, the session's ``model.evaluate`` (the mean encoding,
 no sampling, so the figures do not flicker). Bottom: a rate-distortion chart, x = KL (rate),
 y = reconstruction (distortion), collecting one point per β the user has trained
 (``record_point``), plus a hollow marker for where the live model is right now.
@@ -26,15 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .gallery import (
-    BACKGROUND,
-    GREY,
-    SEPARATOR_COLOR,
-    SEPARATOR_WIDTH,
-    mosaic,
-    separator_segments,
-    untile,
-)
+from ..session import LabSession
+from ..slots import Slot, is_variational
+from ..widgets.mosaic import Mosaic, untile
+from .base import Panel
 
 __all__ = ["TradeoffPanel"]
 
@@ -62,48 +57,17 @@ def pick_examples(labels: np.ndarray | None, n_images: int, count: int = N_SHOWN
     return np.asarray(chosen, dtype=np.int64)
 
 
-class _Strip:
-    """A row-major mosaic of tiles in its own ViewBox: one ImageItem plus separators."""
-
-    def __init__(self, vb: pg.ViewBox, rows: int) -> None:
-        self.vb = vb
-        self.rows = rows
-        self.item = pg.ImageItem(axisOrder="row-major")
-        self.item.setLevels((0.0, 1.0))
-        self.item.setColorMap(GREY)
-        vb.addItem(self.item)
-        self.separators = pg.PlotCurveItem(
-            pen=pg.mkPen(SEPARATOR_COLOR, width=SEPARATOR_WIDTH), connect="pairs")
-        vb.addItem(self.separators)
-
-    def show(self, images: np.ndarray, image_shape: tuple[int, int]) -> None:
-        """``images``: (rows*cols, H*W), row by row."""
-        cols = max(1, math.ceil(images.shape[0] / self.rows))
-        grid = mosaic(images, image_shape, self.rows, cols)
-        reshape = self.item.image is None or self.item.image.shape != grid.shape
-        self.item.setImage(grid, levels=(0.0, 1.0), autoLevels=False)
-        if reshape:
-            xs, ys = separator_segments(self.rows, cols, image_shape)
-            self.separators.setData(xs, ys)
-            self.vb.setRange(xRange=(0, grid.shape[1]), yRange=(0, grid.shape[0]), padding=0.0)
-
-    def clear(self) -> None:
-        self.item.clear()
-        self.separators.setData([], [])
-
-
-class TradeoffPanel(QWidget):
+class TradeoffPanel(Panel):
     """Originals vs reconstructions, random generations, loss figures and a rate-distortion chart.
 
-    Call ``set_data`` once per data set and ``show_model`` (GUI thread, independent model
-    snapshot) on every training update; ``record_point`` adds a β to the chart.
+    The panel follows the session: its data set, and its primary model when it settles (or
+    ``show_model`` with any snapshot); ``record_point`` adds a β to the chart, and a VAE
+    run that reaches its epochs adds its own.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._images: np.ndarray | None = None
+    def __init__(self, session: LabSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self._image_shape: tuple[int, int] = (8, 8)
-        self._labels: np.ndarray | None = None
         self._examples: np.ndarray | None = None
         self._example_index = np.zeros(0, dtype=np.int64)
         self._model: Any = None
@@ -151,12 +115,50 @@ class TradeoffPanel(QWidget):
         layout.addWidget(self._figures_label)
         layout.addWidget(self._chart, 3)
         layout.addLayout(self._chart_buttons)
-        self._update_texts()
+        self.bind()
+
+    def bind(self) -> None:
+        s = self.session
+        self._on_dataset()
+        self.observe(s.datasetChanged, self._on_dataset)
+        self.observe(s.modelSettled, self._on_settled)
+        self.observe(s.primaryChanged, lambda _slot: self.refresh())
+        self.observe(s.runFinished, self._on_run_finished)
+
+    def _on_dataset(self) -> None:
+        self._model = None
+        self._points.clear()
+        self._redraw_points()
+        ds = self.session.dataset
+        self._image_shape = ds.image_shape
+        self._example_index = pick_examples(ds.labels, len(ds))
+        self._examples = ds.images[self._example_index]
+        self._refresh()
+
+    def _on_settled(self, slot: str) -> None:
+        if slot == self.session.primary_slot:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Show the session's primary model and its latest report (if on screen)."""
+        slot = self.session.primary_slot
+        model = self.session.model(slot)
+        if model is not None and self.is_seen():
+            history = self.session.history(slot)
+            self.show_model(model, history[-1] if history else None)
+
+    def _on_run_finished(self, slot: str) -> None:
+        """A VAE run reached its epochs: its figures become the point for its β."""
+        history = self.session.history(slot)
+        model = self.session.model(slot)
+        if slot == Slot.VAE and history and model is not None:
+            self.show_model(model, history[-1])
+            self.record_current()
 
     # ------------------------------------------------------------------ construction
     def _build_images(self) -> None:
         view = pg.GraphicsLayoutWidget()
-        view.setBackground(BACKGROUND)
+        view.setBackground("w")
         view.setMinimumHeight(150)
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         view.setToolTip(
@@ -182,11 +184,9 @@ class TradeoffPanel(QWidget):
         )
         ci.layout.setRowStretchFactor(1, 2)
         ci.layout.setRowStretchFactor(3, 1)
-        for vb in (recon_vb, gen_vb):
-            vb.setDefaultPadding(0.0)
         self._view = view
-        self._recon_strip = _Strip(recon_vb, rows=2)
-        self._gen_strip = _Strip(gen_vb, rows=1)
+        self._recon_strip = Mosaic(recon_vb)
+        self._gen_strip = Mosaic(gen_vb)
 
     def _build_chart(self) -> None:
         chart = pg.PlotWidget()
@@ -274,23 +274,6 @@ class TradeoffPanel(QWidget):
         x, y = self._scatter.getData()
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
-    def set_data(
-        self, images: np.ndarray, image_shape: tuple[int, int], labels: np.ndarray | None
-    ) -> None:
-        """Use ``images`` (N, H*W) float in [0, 1] with optional ``labels`` (N,)."""
-        images = np.asarray(images, dtype=np.float32)
-        h, w = int(image_shape[0]), int(image_shape[1])
-        if images.ndim != 2 or images.shape[1] != h * w or images.shape[0] == 0:
-            raise ValueError(f"images must have shape (N, {h * w}) with N > 0, got {images.shape}")
-        if labels is not None and np.shape(labels) != (images.shape[0],):
-            raise ValueError("labels must have one entry per image")
-        self._images = images
-        self._image_shape = (h, w)
-        self._labels = None if labels is None else np.asarray(labels)
-        self._example_index = pick_examples(self._labels, images.shape[0])
-        self._examples = images[self._example_index]
-        self._refresh()
-
     def show_model(self, model: Any, report: Any = None) -> None:
         """Show ``model`` (an independent snapshot, GUI thread). ``report`` is the latest
         EpochReport or None; its β is used for the figures."""
@@ -327,24 +310,27 @@ class TradeoffPanel(QWidget):
         model = self._model
         self._figures = None
         self._now.setData([], [])
-        if model is None or self._images is None or self._examples is None:
+        analysis = self.session.analysis
+        if model is None or self._examples is None:
             self._update_texts()
             return
-        if model.input_dim != self._images.shape[1]:
+        if not analysis.fits(model):
             self._recon_strip.clear()
             self._gen_strip.clear()
             self._update_texts(
                 f"This model expects {model.input_dim} pixels per image; "
-                f"the data has {self._images.shape[1]}."
+                f"the data has {analysis.dataset.images.shape[1]}."
             )
             return
+        n = self._examples.shape[0]
         recon = np.asarray(model.reconstruct(self._examples), dtype=np.float32)
         both = np.concatenate([self._examples, recon], axis=0)
-        self._recon_strip.show(both, self._image_shape)
+        self._recon_strip.show(both, self._image_shape, 2, max(1, n))
         rng = np.random.default_rng(self._generation_seed)
-        _, generated = model.sample(self._examples.shape[0], temperature=1.0, rng=rng)
-        self._gen_strip.show(np.asarray(generated, dtype=np.float32), self._image_shape)
-        self._figures = model.evaluate(self._images, beta=self._beta)
+        _, generated = model.sample(n, temperature=1.0, rng=rng)
+        self._gen_strip.show(np.asarray(generated, dtype=np.float32), self._image_shape, 1,
+                             max(1, n))
+        self._figures = analysis.evaluate(model, self._beta)
         if self._is_vae(model):
             self._now.setData([self._figures.kl], [self._figures.recon])
         self._fit_chart()
@@ -352,7 +338,7 @@ class TradeoffPanel(QWidget):
 
     @staticmethod
     def _is_vae(model: Any) -> bool:
-        return str(getattr(model, "kind", "vae")) == "vae"
+        return is_variational(model.kind)
 
     def _update_texts(self, message: str | None = None) -> None:
         self._heading.setText(f"β = {self._beta:.3g}")

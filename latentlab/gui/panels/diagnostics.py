@@ -11,7 +11,8 @@ MSE of ``decode(encode(x))``) with PCA using as many components as the model has
 dims; a linear AE can at best match PCA. The PCA figure is computed once per data set and
 latent size and cached. Every model also gets the MSE-vs-PCA line under the chart.
 
-The maths lives in :mod:`latentlab.core.diagnostics`; this module only draws it.
+The maths lives in :mod:`latentlab.core.diagnostics` and the whole-data work in the
+session's analysis (:meth:`DataAnalysis.diagnose`); this module only draws it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics, diagnose_latents
-from ..core.pca import pca_reconstruction_mse
+from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
+
+from ..session import LabSession
+from ..slots import KIND_TITLES, Kind, is_variational
+from .base import Panel
 
 __all__ = ["DiagnosticsPanel", "collapse_warning"]
 
@@ -32,7 +36,6 @@ ACTIVE_COLOR = (70, 130, 200)
 INACTIVE_COLOR = (175, 175, 175)
 MODEL_COLOR = (70, 130, 200)
 PCA_COLOR = (240, 150, 60)
-_KIND_NAMES = {"vae": "VAE", "ae": "Autoencoder", "linear": "Linear autoencoder"}
 _MAX_VALUE_LABELS = 12  # more bars than this: no number above each bar
 _MAX_LISTED_DIMS = 5
 _KL_AXIS_MIN = 0.5  # nats: the KL axis never zooms in further than this
@@ -79,22 +82,20 @@ def collapse_warning(diag: LatentDiagnostics, beta: float | None = None) -> str:
     return text + f" Try KL warm-up or a smaller β{now}."
 
 
-class DiagnosticsPanel(QWidget):
+class DiagnosticsPanel(Panel):
     """Per-dim KL bars, active units and a collapse warning (VAE); MSE vs PCA (AE, linear).
 
-    Call ``set_data`` once per data set and ``show_model`` (GUI thread, independent model
-    snapshot) on training updates; one call costs a few milliseconds on the 1,797 digits.
+    The panel follows the session's primary model when it settles (or ``show_model`` with
+    any snapshot), on the session's data set.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, session: LabSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self.setObjectName("diagnosticsPanel")
-        self._images: np.ndarray | None = None  # (N, D)
         self._model: Any = None
         self._beta: float | None = None
         self._diagnostics: LatentDiagnostics | None = None
         self._model_mse: float | None = None
-        self._pca_cache: dict[int, float] = {}
         self._value_labels: list[pg.TextItem] = []
         self._chart_mode = ""
 
@@ -145,7 +146,26 @@ class DiagnosticsPanel(QWidget):
         layout.addWidget(self._chart, 1)
         layout.addWidget(self._comparison)
         layout.addStretch(0)  # takes the room only while the chart is hidden
+        self.bind()
+
+    def bind(self) -> None:
+        s = self.session
+        self.observe(s.datasetChanged, self.clear)
+        self.observe(s.modelSettled, self._on_settled)
+        self.observe(s.primaryChanged, lambda _slot: self.refresh())
         self._refresh()
+
+    def _on_settled(self, slot: str) -> None:
+        if slot == self.session.primary_slot:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Diagnose the session's primary model and its latest β (if on screen)."""
+        slot = self.session.primary_slot
+        model = self.session.model(slot)
+        if model is not None and self.is_seen():
+            history = self.session.history(slot)
+            self.show_model(model, history[-1] if history else None)
 
     def _build_chart(self) -> None:
         chart = pg.PlotWidget()
@@ -181,9 +201,9 @@ class DiagnosticsPanel(QWidget):
     @property
     def pca_mse(self) -> float | None:
         """PCA's per-pixel MSE with as many components as the shown model's latent dims."""
-        if self._model is None or self._images is None:
+        if self._model is None:
             return None
-        return self._pca_cache.get(int(self._model.latent_dim))
+        return self.session.analysis.pca_mse(int(self._model.latent_dim))
 
     @property
     def warning_text(self) -> str:
@@ -193,19 +213,6 @@ class DiagnosticsPanel(QWidget):
     def bar_heights(self) -> np.ndarray:
         """Heights of the drawn bars: KL per dim (VAE) or [model MSE, PCA MSE]."""
         return np.asarray(self._bars.opts.get("height", []), dtype=float)
-
-    def set_data(
-        self, images: np.ndarray, image_shape: tuple[int, int], labels: np.ndarray | None
-    ) -> None:
-        """Use ``images`` (N, H*W) in [0, 1]; ``labels`` are accepted for a uniform panel
-        API and unused. Clears the PCA cache."""
-        images = np.asarray(images, dtype=np.float32)
-        h, w = int(image_shape[0]), int(image_shape[1])
-        if images.ndim != 2 or images.shape[1] != h * w or images.shape[0] == 0:
-            raise ValueError(f"images must have shape (N, {h * w}) with N > 0, got {images.shape}")
-        self._images = images
-        self._pca_cache.clear()
-        self._refresh()
 
     def show_model(self, model: Any, report: Any = None) -> None:
         """Diagnose ``model`` (an independent snapshot, GUI thread). ``report`` is the
@@ -222,32 +229,26 @@ class DiagnosticsPanel(QWidget):
         self._refresh()
 
     # ------------------------------------------------------------------ internals
-    def _pca(self, k: int) -> float:
-        assert self._images is not None
-        if k not in self._pca_cache:
-            self._pca_cache[k] = pca_reconstruction_mse(self._images, k)
-        return self._pca_cache[k]
-
     def _refresh(self) -> None:
-        model, images = self._model, self._images
+        model, analysis = self._model, self.session.analysis
         self._diagnostics = None
         self._model_mse = None
         problem = ""
-        if model is not None and images is not None and model.input_dim != images.shape[1]:
+        if model is not None and not analysis.fits(model):
             problem = (f"This model expects {model.input_dim} pixels per image; "
-                       f"the data has {images.shape[1]}.")
-        if model is None or images is None or problem:
+                       f"the data has {analysis.dataset.images.shape[1]}.")
+        if model is None or problem:
             self._draw_bars(np.zeros(0), [], [])
             self._chart.hide()  # empty axes would only puzzle
             self._update_texts(problem)
             return
         self._chart.show()
-        mu, log_var = model.encode(images)
-        self._model_mse = float(np.mean((model.decode(mu) - images) ** 2, dtype=np.float64))
+        found = analysis.diagnose(model)
+        self._model_mse = found.model_mse
         k = int(model.latent_dim)
-        pca = self._pca(k)
-        if getattr(model, "is_variational", False) and log_var is not None:
-            diag = diagnose_latents(mu, log_var)
+        pca = found.pca_mse
+        diag = found.latents
+        if diag is not None:
             self._diagnostics = diag
             colours = [ACTIVE_COLOR if a else INACTIVE_COLOR for a in diag.active]
             self._set_chart_mode("kl", k)
@@ -319,17 +320,17 @@ class DiagnosticsPanel(QWidget):
         if model is None:
             self._heading.setText("No model yet")
         else:
-            kind = _KIND_NAMES.get(model.kind, str(model.kind))
+            kind = KIND_TITLES[Kind(model.kind)]
             k = int(model.latent_dim)
             self._heading.setText(f"{kind} · {k} latent dim{'s' * (k != 1)}"
-                                  + (beta if model.kind == "vae" else ""))
+                                  + (beta if is_variational(model.kind) else ""))
         diag = self._diagnostics
         warning = collapse_warning(diag, self._beta) if diag is not None else ""
         self._warning.setText(warning)
         self._warning.setVisible(bool(warning))
         if problem:
             self._summary.setText(problem)
-        elif model is None or self._images is None:
+        elif model is None:
             self._summary.setText("Train or load a model to see its diagnostics.")
         elif diag is not None:
             self._summary.setText(
@@ -337,7 +338,7 @@ class DiagnosticsPanel(QWidget):
                 f"(Var over the data of μₖ > {diag.threshold:g}) · "
                 f"KL {diag.total_kl:.2f} nats per sample"
             )
-        elif model.kind == "linear":
+        elif model.kind == Kind.LINEAR:
             self._summary.setText(
                 "A linear autoencoder can at best match PCA: its optimum spans the same "
                 "subspace as the top principal components."

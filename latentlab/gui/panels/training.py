@@ -1,9 +1,10 @@
 """The training panel: settings, Start/Pause/Step/Reset, progress, live loss curves.
 
-The panel only collects settings and shows progress; it never trains anything itself. β
-changes are debounced here: every change restarts a single-shot timer and only the value
-standing when it fires is announced (``betaSettled``), so dragging the slider across a
-hundred values asks for one retrain.
+The panel only collects settings and shows progress; it never trains anything itself. Every
+change of a setting goes to the session (:meth:`LabSession.set_settings`); a β change also
+asks the session to retrain once β stands still (the session debounces it, so dragging the
+slider across a hundred values asks for one retrain). The curves show the primary slot's
+history as the session appends it, redrawn at the session's slow tier.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -31,13 +32,13 @@ from PySide6.QtWidgets import (
 
 from latentlab.core import EpochReport, TrainConfig
 
-from .controller import TrainingState
+from ..session import LabSession, TrainingSettings
+from ..slots import KIND_TITLES, is_variational
+from ..training.controller import Progress, TrainingState
+from .base import Panel
 
 BETA_MIN, BETA_MAX = 0.1, 10.0
 _SLIDER_STEPS = 200  # slider position 0..200 ↔ log10(β) from -1 to +1
-BETA_DEBOUNCE_MS = 250
-
-MODEL_CHOICES = (("vae", "VAE"), ("ae", "Autoencoder"), ("linear", "Linear AE"))
 SPEED_CHOICES: tuple[tuple[str, float | None], ...] = (
     ("As fast as possible", None),
     ("30 epochs/s", 30.0),
@@ -63,29 +64,24 @@ def _fmt_time(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(Panel):
     """Settings and live progress of training. GUI thread only.
 
-    Signals: ``startPauseRequested()``, ``stepRequested()``, ``resetRequested()``,
-    ``betaSettled(float)`` (debounced), ``speedChanged(object)`` (epochs/s or ``None``),
-    ``modelTypeChanged(str)``.
+    Signals: ``startPauseRequested()``, ``stepRequested()``, ``resetRequested()``.
     """
 
     startPauseRequested = Signal()
     stepRequested = Signal()
     resetRequested = Signal()
-    betaSettled = Signal(float)
-    speedChanged = Signal(object)
-    modelTypeChanged = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, session: LabSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self.setObjectName("trainingPanel")
         d = TrainConfig()
 
         self.model_box = QComboBox()
-        for key, text in MODEL_CHOICES:
-            self.model_box.addItem(text, key)
+        for kind, text in KIND_TITLES.items():
+            self.model_box.addItem(text, str(kind))
         self.model_box.setToolTip(
             "Which model Start trains. The VAE and the autoencoder (or linear AE) each keep "
             "their own map, so you can compare them side by side.")
@@ -211,7 +207,7 @@ class TrainingPanel(QWidget):
         # The curves' data as growing arrays (recon, kl, total per epoch): a redraw
         # never rebuilds them from the whole history, however long the session runs.
         self._values = np.zeros((0, 3), dtype=np.float64)
-        self._kind = "vae"
+        self._kind = self.model_kind
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -222,20 +218,91 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.figures)
         layout.addWidget(self.curves, 1)
 
-        self._beta_timer = QTimer(self)
-        self._beta_timer.setSingleShot(True)
-        self._beta_timer.setInterval(BETA_DEBOUNCE_MS)
-        self._beta_timer.timeout.connect(self._emit_beta)
+        self._applying = False  # True while the widgets follow the session
 
         self.beta_slider.valueChanged.connect(self._on_beta_slider)
         self.beta_box.valueChanged.connect(self._on_beta_box)
         self.model_box.currentIndexChanged.connect(self._on_model_changed)
-        self.speed_box.currentIndexChanged.connect(
-            lambda _i: self.speedChanged.emit(self.speed_box.currentData()))
+        for box in (self.latent_box, self.hidden_box, self.seed_box, self.warmup_box,
+                    self.epochs_box, self.batch_box, self.lr_box):
+            box.valueChanged.connect(self._push)
+        for combo in (self.beta_mode, self.speed_box):
+            combo.currentIndexChanged.connect(self._push)
         self.start_button.clicked.connect(self.startPauseRequested)
         self.step_button.clicked.connect(self.stepRequested)
         self.reset_button.clicked.connect(self.resetRequested)
         self._update_beta_enabled()
+        self._push()
+        self.bind()
+
+    def bind(self) -> None:
+        s = self.session
+        self.observe(s.settingsChanged, self._follow_settings)
+        self.observe(s.primaryChanged, lambda _slot: self.show_primary_history())
+        self.observe(s.historyChanged, self._on_history_changed)
+        self.observe(s.historyAppended, self._on_history_appended)
+        self.observe(s.historySettled, self._on_history_settled)
+        self.observe(s.trainingStateChanged, self._on_state)
+        self.observe(s.progressChanged, self.show_run)
+        self.observe(s.progressText, self._on_progress_text)
+        self.show_primary_history()
+
+    # -- the session → the panel -----------------------------------------------------------
+    def _push(self) -> None:
+        """The widgets changed: tell the session."""
+        if not self._applying:
+            self.session.set_settings(TrainingSettings(
+                self.config(), self.retrain_from_scratch, self.epochs_per_second))
+
+    def _follow_settings(self) -> None:
+        """The session's settings changed (e.g. a model file was opened): show them."""
+        if self._applying:
+            return
+        ours = TrainingSettings(self.config(), self.retrain_from_scratch,
+                                self.epochs_per_second)
+        if self.session.settings != ours:
+            self.apply_settings(self.session.config().to_dict())
+            self._push()  # the widgets' ranges may have clamped a value
+
+    def show_primary_history(self) -> None:
+        slot = self.session.primary_slot
+        self.set_history(self.model_kind, self.session.history(slot))
+
+    def _on_history_changed(self, slot: str) -> None:
+        if slot == self.session.primary_slot:
+            self.show_primary_history()
+
+    def _on_history_appended(self, slot: str, reports: list[EpochReport]) -> None:
+        if slot == self.session.primary_slot:
+            self.append_history(reports, redraw=False)
+
+    def _on_history_settled(self, slot: str) -> None:
+        if slot == self.session.primary_slot:
+            self.redraw_curves()
+
+    def _on_state(self, state: TrainingState) -> None:
+        self.set_state(state)
+        p = self.session.last_progress
+        if state is TrainingState.PAUSED and p is not None and p.job_id == self.session.run_job:
+            self.show_run(p, note="paused")
+
+    def show_run(self, p: Progress, note: str = "") -> None:
+        """The progress bar for ``p``: the model's own epoch (the curves' x and the figures
+        line count the same epochs) and this run's share, so "epoch 400 (this run
+        200/200)" never contradicts a figures line saying epoch 400."""
+        s = self.session
+        label = s.run_label if p.job_id == s.run_job else ""
+        epoch = None
+        if len(p.models) == 1 and s.primary_slot in p.models:
+            epoch = s.slot(s.primary_slot).epoch
+        self.set_progress(p.epochs_done, p.epochs_total, p.elapsed, label, epoch=epoch,
+                          note=note)
+
+    def _on_progress_text(self, text: str, complete: bool | None) -> None:
+        if complete is not None:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1 if complete else 0)
+        self.progress.setFormat(text)
 
     @staticmethod
     def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
@@ -299,6 +366,7 @@ class TrainingPanel(QWidget):
             except (KeyError, TypeError, ValueError):
                 return None
 
+        self._applying = True
         blockers = [self.beta_slider, self.beta_box]
         for w in blockers:
             w.blockSignals(True)
@@ -328,7 +396,9 @@ class TrainingPanel(QWidget):
         finally:
             for w in blockers:
                 w.blockSignals(False)
+            self._applying = False
         self._update_beta_enabled()
+        self._push()
 
     # -- live state ---------------------------------------------------------------------
     def set_state(self, state: TrainingState) -> None:
@@ -377,9 +447,6 @@ class TrainingPanel(QWidget):
         if not exporter.export(str(path)):
             raise OSError(f"could not write {path}")
 
-    def set_progress_text(self, text: str) -> None:
-        self.progress.setFormat(text)
-
     def set_history(self, kind: str, history: list[EpochReport]) -> None:
         """Show the loss curves of ``history`` (every epoch of the selected model)."""
         self._kind = kind
@@ -400,7 +467,7 @@ class TrainingPanel(QWidget):
         h = self._history
         v = self._values
         x = np.arange(1, len(v) + 1, dtype=np.float64)
-        variational = self._kind == "vae"
+        variational = is_variational(self._kind)
         self._curve["recon"].setData(x, v[:, 0])
         self._curve["total"].setData(x, v[:, 2])
         kl = v[:, 1] if variational else np.zeros(0)
@@ -424,7 +491,7 @@ class TrainingPanel(QWidget):
         n = len(h)
         step = 10 ** max(1, math.floor(math.log10(max(n, 1))))
         x_max = max(10, math.ceil(n / step) * step if n > 0 else 10)
-        cols = self._values if self._kind == "vae" else self._values[:, :1]
+        cols = self._values if is_variational(self._kind) else self._values[:, :1]
         values = cols[max(0, n // 10):] if n > 20 else cols  # ignore the first, huge epochs
         values = values[np.isfinite(values)]
         if values.size == 0:
@@ -438,7 +505,7 @@ class TrainingPanel(QWidget):
             vb.setRange(yRange=(lo, lo + (hi - lo) * 1.15), padding=0)
 
     def show_figures(self, r: EpochReport) -> None:
-        if self._kind == "vae":
+        if is_variational(self._kind):
             self.figures.setText(
                 f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>KL</b> {r.kl:.2f} &nbsp; "
                 f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(β = {r.beta:.2f}, "
@@ -454,36 +521,24 @@ class TrainingPanel(QWidget):
         self.beta_box.blockSignals(True)
         self.beta_box.setValue(beta)
         self.beta_box.blockSignals(False)
-        self._beta_timer.start()
+        self._beta_changed()
 
     def _on_beta_box(self, value: float) -> None:
         self.beta_slider.blockSignals(True)
         self.beta_slider.setValue(beta_to_slider(value))
         self.beta_slider.blockSignals(False)
-        self._beta_timer.start()
+        self._beta_changed()
 
-    def _emit_beta(self) -> None:
-        self.betaSettled.emit(self.beta)
-
-    def cancel_pending_beta(self) -> None:
-        self._beta_timer.stop()
-
-    def beta_pending(self) -> bool:
-        """True while a β change waits for the debounce to settle."""
-        return self._beta_timer.isActive()
-
-    def settle_beta_now(self) -> None:
-        """Announce a pending β at once, as the debounce timer would when it fires."""
-        if self._beta_timer.isActive():
-            self._beta_timer.stop()
-            self._emit_beta()
+    def _beta_changed(self) -> None:
+        self._push()
+        self.session.schedule_beta_retrain()
 
     def _on_model_changed(self, _index: int) -> None:
         self._update_beta_enabled()
-        self.modelTypeChanged.emit(self.model_kind)
+        self._push()
 
     def _update_beta_enabled(self) -> None:
-        vae = self.model_kind == "vae"
+        vae = is_variational(self.model_kind)
         for w in (self.beta_slider, self.beta_box, self.beta_label, self.beta_mode,
                   self.beta_mode_label, self.warmup_box):
             w.setEnabled(vae)

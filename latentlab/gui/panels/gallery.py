@@ -10,9 +10,9 @@ Every draw goes through the core's ``model.sample(n, temperature, rng)`` with
 seed box (so the gallery is reproducible); otherwise it is a private random seed that
 Resample replaces.
 
-All images are tiled into one mosaic drawn by a single ``ImageItem`` (cheap to update at
-30 Hz), with thin separators drawn over the tile borders. Clicking a tile emits
-``latentPicked`` with that tile's z.
+All images are tiled into the shared mosaic widget (:mod:`latentlab.gui.widgets.mosaic`).
+Clicking a tile makes its z the session's current point (and emits ``latentPicked``). The
+panel shows the session's primary model when it settles, and only while it is on screen.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,103 +32,26 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-__all__ = ["GalleryPanel", "mosaic", "separator_segments", "untile"]
+from ..session import LabSession
+from ..widgets.mosaic import MosaicView
+from .base import Panel
+
+__all__ = ["GalleryPanel"]
 
 SAMPLE_COUNTS = (16, 25, 36, 64)
 T_MIN, T_MAX = 0.1, 3.0
 _SLIDER_STEPS_PER_UNIT = 100  # slider ticks are hundredths of T
 _SEED_MAX = 2**31 - 1
-# Tiles are separated by gutters in the panel's white background: 8×8 digits touch
-# their tile's top and bottom edges, and thin lines on black let a column of digits read
-# as one tall stripe (a first impression of "stretched" tiles).
-SEPARATOR_COLOR = (255, 255, 255)
-SEPARATOR_WIDTH = 3
-BACKGROUND = "w"
 HIGHLIGHT_COLOR = (255, 165, 0)
-GREY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])  # 0 = black, 1 = white
 
 
-def mosaic(images: np.ndarray, image_shape: tuple[int, int], rows: int, cols: int) -> np.ndarray:
-    """Tile ``images`` (n, H*W) row by row into one (rows*H, cols*W) array.
-
-    Missing tiles (n < rows*cols) are left at 0 (black).
-    """
-    h, w = image_shape
-    n = images.shape[0]
-    if n > rows * cols:
-        raise ValueError(f"{n} images do not fit in a {rows}x{cols} mosaic")
-    tiles = np.zeros((rows * cols, h * w), dtype=np.float32)
-    tiles[:n] = images.reshape(n, h * w)
-    return np.ascontiguousarray(
-        tiles.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
-    )
-
-
-def untile(grid: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
-    """Inverse of :func:`mosaic`: split a (rows*H, cols*W) array into (rows*cols, H*W)."""
-    h, w = image_shape
-    rows, cols = grid.shape[0] // h, grid.shape[1] // w
-    return grid.reshape(rows, h, cols, w).transpose(0, 2, 1, 3).reshape(rows * cols, h * w)
-
-
-def separator_segments(
-    rows: int, cols: int, image_shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Line segments (x, y pairs for ``connect='pairs'``) along the inner tile borders."""
-    h, w = image_shape
-    width, height = cols * w, rows * h
-    xs: list[float] = []
-    ys: list[float] = []
-    for c in range(1, cols):
-        xs += [c * w, c * w]
-        ys += [0.0, height]
-    for r in range(1, rows):
-        xs += [0.0, width]
-        ys += [r * h, r * h]
-    return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-
-
-def export_mosaic_png(view_box: pg.ViewBox, image_item: pg.ImageItem, path: str | Path,
-                      tiles: tuple[int, int], image_shape: tuple[int, int], scale: int,
-                      what: str) -> Path:
-    """Write the mosaic ``image_item`` (``tiles = (rows, cols)`` images of ``image_shape``)
-    as a PNG with ``scale`` pixels per image pixel, i.e. exactly
-    ``(cols*W*scale) x (rows*H*scale)``. ``what`` names it in error messages.
-
-    Raises ``ValueError`` for a bad scale and ``OSError`` when the file cannot be written.
-    """
-    scale = int(scale)
-    if scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale}")
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OSError(f"Cannot write {path}: folder {folder} does not exist.")
-    if path.is_dir():
-        raise OSError(f"Could not write the {what} PNG to {path}: it is a folder.")
-    (rows, cols), (h, w) = tiles, image_shape
-    # A hidden or never-shown panel (e.g. a closed dock) updates its transform lazily at
-    # paint time, and the exporter reads it to find the mosaic: bring it up to date first.
-    view_box.setRange(xRange=(0, cols * w), yRange=(0, rows * h), padding=0.0)
-    view_box.updateMatrix()
-    exporter = ImageExporter(image_item)
-    params = exporter.parameters()
-    params.param("width").setValue(cols * w * scale, blockSignal=exporter.widthChanged)
-    params.param("height").setValue(rows * h * scale, blockSignal=exporter.heightChanged)
-    params.param("antialias").setValue(False)
-    if not exporter.export(str(path)):
-        raise OSError(f"Could not write the {what} PNG to {path} (is it writable?).")
-    return path
-
-
-class GalleryPanel(QWidget):
+class GalleryPanel(Panel):
     """Grid of samples decoded from z ~ N(0, T²·I) with temperature, resample and seed controls.
 
     Signals
@@ -140,8 +62,8 @@ class GalleryPanel(QWidget):
 
     latentPicked = Signal(object)  # noqa: N815, RUF100 (Qt signal naming)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, session: LabSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self._model: Any = None
         self._z: np.ndarray | None = None  # (n, K)
         self._images: np.ndarray | None = None  # (n, D)
@@ -161,6 +83,30 @@ class GalleryPanel(QWidget):
         layout.addWidget(self._caption)
         layout.addWidget(self._view, 1)
         self._update_caption()
+        self.bind()
+
+    def bind(self) -> None:
+        s = self.session
+        self.set_image_shape(s.dataset.image_shape)
+        self.observe(s.datasetChanged, self._on_dataset)
+        self.observe(s.modelSettled, self._on_settled)
+        self.observe(s.primaryChanged, lambda _slot: self.refresh())
+
+    def _on_dataset(self) -> None:
+        self.clear()
+        self.set_image_shape(self.session.dataset.image_shape)
+
+    def _on_settled(self, slot: str) -> None:
+        if slot == self.session.primary_slot:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Show the session's primary model (if the panel is on screen)."""
+        model = self.session.model(self.session.primary_slot)
+        if model is None:
+            self.clear()
+        elif self.is_seen():
+            self.show_model(model)
 
     # ------------------------------------------------------------------ construction
     def _build_controls(self) -> None:
@@ -231,34 +177,20 @@ class GalleryPanel(QWidget):
         self._caption.setToolTip("Click a sample to show its z on the latent map.")
 
     def _build_view(self) -> None:
-        view = pg.GraphicsLayoutWidget()
-        view.setBackground(BACKGROUND)
-        view.ci.setContentsMargins(2, 2, 2, 2)
+        view = MosaicView()
         view.setToolTip("Click a sample to show its latent code z on the latent map.")
-        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        view.setMinimumSize(160, 160)
-        vb = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
-        vb.setDefaultPadding(0.0)
-        item = pg.ImageItem(axisOrder="row-major")
-        item.setLevels((0.0, 1.0))
-        item.setColorMap(GREY)
-        vb.addItem(item)
-        sep = pg.PlotCurveItem(pen=pg.mkPen(SEPARATOR_COLOR, width=SEPARATOR_WIDTH),
-                              connect="pairs")
-        vb.addItem(sep)
         highlight = QGraphicsRectItem()
         pen = pg.mkPen(HIGHLIGHT_COLOR, width=2)
         pen.setCosmetic(True)
         highlight.setPen(pen)
         highlight.setBrush(Qt.BrushStyle.NoBrush)
         highlight.setVisible(False)
-        vb.addItem(highlight)
+        view.view_box.addItem(highlight)
         view.scene().sigMouseClicked.connect(self._on_scene_clicked)
-
         self._view = view
-        self.view_box = vb
-        self.image_item = item
-        self._separators = sep
+        self._mosaic = view.mosaic
+        self.view_box = view.view_box
+        self.image_item = view.mosaic.item
         self._highlight = highlight
 
     # ------------------------------------------------------------------ public API
@@ -344,8 +276,7 @@ class GalleryPanel(QWidget):
         self._z = None
         self._images = None
         self._selected = None
-        self.image_item.clear()
-        self._separators.setData([], [])
+        self._mosaic.clear()
         self._highlight.setVisible(False)
         self._update_caption()
 
@@ -373,7 +304,9 @@ class GalleryPanel(QWidget):
             raise IndexError(f"no sample {index} in the gallery")
         self._selected = int(index)
         self._place_highlight()
-        self.latentPicked.emit(self._z[index].copy())
+        z = self._z[index].copy()
+        self.session.pick_latent(z)
+        self.latentPicked.emit(z)
 
     def export_png(self, path: str | Path, scale: int = 16) -> Path:
         """Write the mosaic as a PNG, ``scale`` screen pixels per image pixel.
@@ -386,9 +319,7 @@ class GalleryPanel(QWidget):
         was_visible = self._highlight.isVisible()
         self._highlight.setVisible(False)  # the selection outline is not part of the figure
         try:
-            return export_mosaic_png(self.view_box, self.image_item, path,
-                                     (self._grid, self._grid), self._image_shape, scale,
-                                     "gallery")
+            return self._mosaic.export_png(path, scale, "gallery")
         finally:
             self._highlight.setVisible(was_visible)
 
@@ -424,15 +355,7 @@ class GalleryPanel(QWidget):
                 )
             self._image_shape = (side, side)
             h, w = side, side
-        grid = mosaic(self._images, self._image_shape, self._grid, self._grid)
-        first = self.image_item.image is None or self.image_item.image.shape != grid.shape
-        self.image_item.setImage(grid, levels=(0.0, 1.0), autoLevels=False)
-        if first:
-            xs, ys = separator_segments(self._grid, self._grid, self._image_shape)
-            self._separators.setData(xs, ys)
-            self.view_box.setRange(
-                xRange=(0, self._grid * w), yRange=(0, self._grid * h), padding=0.0
-            )
+        if self._mosaic.show(self._images, self._image_shape, self._grid, self._grid):
             self._place_highlight()
 
     def _place_highlight(self) -> None:

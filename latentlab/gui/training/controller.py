@@ -11,9 +11,10 @@ throttled by time so the GUI receives at most ~36 updates per second whatever th
 Cancelling a job (a new β, Reset, closing the window) sets its stop flag and disconnects its
 progress signals *before* the next job starts; every payload also carries its job id and the
 GUI-side slots drop anything that is not from the current job, so a stale result can never
-reach a panel. Pausing is a stop that keeps the job's last snapshot (it is not stale).
+reach the session. Pausing is a stop that keeps the job's last snapshot (it is not stale).
 
-Widgets are never touched here: the controller re-emits plain signals from GUI-thread slots.
+Widgets are never touched here: the controller re-emits plain signals from GUI-thread slots,
+and the session (:meth:`latentlab.gui.session.LabSession.follow`) stores what they carry.
 """
 
 from __future__ import annotations
@@ -42,11 +43,6 @@ MAX_FRAME_WAIT = 0.25
 #: waiting for the interpreter's forced switch.
 YIELD_AFTER = 0.006
 YIELD_FOR = 0.0003
-
-
-def slot_of(kind: str) -> str:
-    """The map a model kind belongs to: ``"vae"`` or ``"ae"`` (AE and linear AE)."""
-    return "vae" if kind == "vae" else "ae"
 
 
 class TrainingState(enum.Enum):
@@ -266,18 +262,9 @@ class TrainingController(QObject):
     def current_job_id(self) -> int | None:
         return None if self._job is None else self._job.job_id
 
-    def latest_model(self, slot: str) -> Model | None:
-        """The newest model copy received on the GUI thread for ``slot``."""
-        return self._latest.get(slot)
-
     def config(self, slot: str) -> TrainConfig | None:
         trainer = self._trainers.get(slot)
         return None if trainer is None else trainer.config
-
-    def requested_config(self, slot: str) -> TrainConfig | None:
-        """The config the slot was last asked to train with (before any warm-up is dropped
-        for continued training)."""
-        return self._requested.get(slot)
 
     def epoch(self, slot: str) -> int:
         """Epochs the slot's trainer has finished (as last reported to the GUI thread)."""

@@ -9,8 +9,9 @@ point is a fixed z, so the same path is simply re-decoded.
 
 The path (:func:`latentlab.core.diagnostics.interpolation_path`, linear or spherical) is
 decoded into one row of tiles drawn by a single ``ImageItem`` (locked aspect, nearest
-neighbour, grey levels fixed to 0..1). ``pathChanged`` carries the (N, K) path, or ``None``
-when there is none, so the map can draw it.
+neighbour, grey levels fixed to 0..1): the shared mosaic widget. The path goes to the session
+(and ``pathChanged``), so the map draws it; the panel follows the session's primary model and
+its endpoints picked on the map.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
@@ -36,8 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.diagnostics import INTERPOLATION_METHODS, interpolation_path
-from .gallery import GREY, SEPARATOR_COLOR, export_mosaic_png, mosaic, separator_segments
+from latentlab.core.diagnostics import INTERPOLATION_METHODS, interpolation_path
+
+from ..session import LabSession
+from ..widgets.mosaic import MosaicView
+from .base import Panel
 
 __all__ = ["ENDPOINT_COLORS", "InterpolationPanel"]
 
@@ -56,7 +59,7 @@ def format_z(z: np.ndarray | None, max_dims: int = 4) -> str:
     return f"z = ({', '.join(values)}{more})"
 
 
-class InterpolationPanel(QWidget):
+class InterpolationPanel(Panel):
     """Two endpoints, N steps, linear or spherical; the decoded strip in one mosaic.
 
     Signals
@@ -72,8 +75,8 @@ class InterpolationPanel(QWidget):
     pathChanged = Signal(object)
     exportRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, session: LabSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self.setObjectName("interpolationPanel")
         self._model: Any = None
         self._data: np.ndarray | None = None  # (N, H*W)
@@ -97,6 +100,33 @@ class InterpolationPanel(QWidget):
         layout.addWidget(self._caption)
         layout.addWidget(self._view, 1)
         self._update_texts()
+        self.bind()
+
+    def bind(self) -> None:
+        s = self.session
+        self._on_dataset()
+        self.observe(s.datasetChanged, self._on_dataset)
+        self.observe(s.modelSettled, self._on_settled)
+        self.observe(s.primaryChanged, lambda _slot: self.refresh())
+        self.observe(s.endpointPicked, self._on_endpoint_picked)
+
+    def _on_dataset(self) -> None:
+        ds = self.session.dataset
+        self._model = None
+        self.set_data(ds.images, ds.image_shape, ds.labels, ds.label_names)
+
+    def _on_settled(self, slot: str) -> None:
+        if slot == self.session.primary_slot and (self.is_seen() or self._path is not None):
+            self.refresh()  # cheap; keeps the map's path live
+
+    def refresh(self) -> None:
+        model = self.session.model(self.session.primary_slot)
+        if model is not None:
+            self.show_model(model)
+
+    def _on_endpoint_picked(self, which: str, z: np.ndarray) -> None:
+        self.refresh()
+        self.set_endpoint(which, z)
 
     # ------------------------------------------------------------------ construction
     def _build_controls(self) -> None:
@@ -192,26 +222,15 @@ class InterpolationPanel(QWidget):
         )
 
     def _build_view(self) -> None:
-        view = pg.GraphicsLayoutWidget()
         # The strip is one row of tiles in a view of any height: the margins take the
         # panel's own colour so they read as space, not as part of the images.
-        view.setBackground(self.palette().color(self.backgroundRole()))
-        view.ci.setContentsMargins(2, 2, 2, 2)
+        view = MosaicView(self.palette().color(self.backgroundRole()), separator_width=1,
+                          minimum=(160, 48))
         view.setToolTip("Decoded images from A (left) to B (right).")
-        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        view.setMinimumSize(160, 48)
-        vb = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
-        vb.setDefaultPadding(0.0)
-        item = pg.ImageItem(axisOrder="row-major")
-        item.setLevels((0.0, 1.0))
-        item.setColorMap(GREY)
-        vb.addItem(item)
-        sep = pg.PlotCurveItem(pen=pg.mkPen(SEPARATOR_COLOR, width=1), connect="pairs")
-        vb.addItem(sep)
         self._view = view
-        self.view_box = vb
-        self.image_item = item
-        self._separators = sep
+        self._mosaic = view.mosaic
+        self.view_box = view.view_box
+        self.image_item = view.mosaic.item
 
     # ------------------------------------------------------------------ public API
     @property
@@ -370,9 +389,7 @@ class InterpolationPanel(QWidget):
         if self._images is None or self._image_shape is None:
             raise RuntimeError("The interpolation strip is empty: pick two endpoints and "
                                "train or load a model first.")
-        return export_mosaic_png(self.view_box, self.image_item, path,
-                                 (1, self._images.shape[0]), self._image_shape, scale,
-                                 "interpolation")
+        return self._mosaic.export_png(path, scale, "interpolation")
 
     # ------------------------------------------------------------------ internals
     @staticmethod
@@ -452,6 +469,7 @@ class InterpolationPanel(QWidget):
         )
         if not same:
             self._emitted = None if path is None else path.copy()
+            self.session.set_path(self.path())
             self.pathChanged.emit(self.path())
 
     def _tile_shape(self) -> tuple[int, int] | None:
@@ -466,20 +484,11 @@ class InterpolationPanel(QWidget):
     def _refresh_image(self) -> None:
         shape = self._tile_shape()
         if self._images is None or shape is None:
-            self.image_item.clear()
-            self._separators.setData([], [])
+            self._mosaic.clear()
             return
         if self._image_shape is None or self._image_shape != shape:
             self._image_shape = shape
-        n = self._images.shape[0]
-        grid = mosaic(self._images, shape, 1, n)
-        reshape = self.image_item.image is None or self.image_item.image.shape != grid.shape
-        self.image_item.setImage(grid, levels=(0.0, 1.0), autoLevels=False)
-        if reshape:
-            xs, ys = separator_segments(1, n, shape)
-            self._separators.setData(xs, ys)
-            self.view_box.setRange(xRange=(0, grid.shape[1]), yRange=(0, grid.shape[0]),
-                                   padding=0.0)
+        self._mosaic.show(self._images, shape, 1, self._images.shape[0])
 
     def _sync_controls(self) -> None:
         """Show each endpoint's source in its combo and spin box (without feedback)."""

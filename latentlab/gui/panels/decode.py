@@ -1,5 +1,6 @@
-"""The decode view: the current z decoded by each visible model, beside its nearest
-training image (a memorisation check), with z printed.
+"""The decode view: the session's current z decoded by each visible model, beside its
+nearest training image (a memorisation check, asked of the session's analysis), with z
+printed.
 
 Images are ``ImageItem(axisOrder='row-major')`` with fixed levels 0..1 (no auto-levelling
 flicker) in aspect-locked, non-interactive view boxes; Qt scales them nearest-neighbour.
@@ -7,8 +8,6 @@ Text lives in ordinary ``QLabel``s, so changing it never re-lays-out the graphic
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,7 +17,9 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from latentlab.core import Model
 
-from .latent_map import SLOT_TITLES
+from ..session import LabSession
+from ..slots import SLOT_TITLES, Slot
+from .base import Panel
 
 
 def _image_view() -> tuple[pg.GraphicsView, pg.ImageItem]:
@@ -35,7 +36,7 @@ def _image_view() -> tuple[pg.GraphicsView, pg.ImageItem]:
 
 
 class _SlotRow(QWidget):
-    def __init__(self, slot: str, mono: QFont) -> None:
+    def __init__(self, slot: Slot, mono: QFont) -> None:
         super().__init__()
         self.slot = slot
         self.title = QLabel(f"<b>{SLOT_TITLES[slot]}</b>")
@@ -68,61 +69,57 @@ class _SlotRow(QWidget):
         self._nearest_index = -1
 
 
-class DecodeView(QWidget):
+class DecodeView(Panel):
     """Shows ``decode(z)`` for each visible slot. GUI thread only."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray | None,
-                 image_shape: tuple[int, int], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, session: LabSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self.setObjectName("decodeView")
         self.setToolTip(
             "The current latent point decoded by each model (left) and the training image "
             "closest to that decoding in pixel space (right). If they are identical "
             "everywhere, the model memorises rather than generalises.")
-        self._images = images
-        self._labels = labels
-        self._shape = image_shape
-        self._label_names: Sequence[str] | None = None
-        self._sq_norms = np.einsum("ij,ij->i", images, images)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.rows = {slot: _SlotRow(slot, mono) for slot in ("vae", "ae")}
+        self.rows: dict[str, _SlotRow] = {slot: _SlotRow(slot, mono) for slot in Slot}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         for row in self.rows.values():
             layout.addWidget(row, 1)
-        self.set_slots(["vae"])
         self.decodes = 0
         self._details_due: set[str] = set()
         self._details_timer = QTimer(self)
         self._details_timer.setSingleShot(True)
         self._details_timer.setInterval(0)
         self._details_timer.timeout.connect(self.flush_details)
+        self.bind()
 
-    def set_data(self, images: np.ndarray, labels: np.ndarray | None,
-                 image_shape: tuple[int, int],
-                 label_names: Sequence[str] | None = None) -> None:
-        """A new data set: decodings are ``image_shape``; nearest images come from
-        ``images``. Clears what is shown until the next show_decoded."""
-        self._images = images
-        self._labels = labels
-        self._shape = image_shape
-        self._label_names = label_names
-        self._sq_norms = np.einsum("ij,ij->i", images, images)
+    def bind(self) -> None:
+        s = self.session
+        self.observe(s.datasetChanged, self._clear_all)
+        self.observe(s.modelChanged, self.redecode)
+        self.observe(s.currentPointChanged, self.redecode_visible)
+        self.observe(s.mapModeChanged, lambda _mode: self.redecode_visible())
+        self.redecode_visible()
+
+    def _clear_all(self) -> None:
+        """A new data set: clear what is shown until the next decoding."""
         self._details_due.clear()
         for slot in self.rows:
             self.show_decoded(slot, None, None)
 
-    def _label_text(self, i: int) -> str:
-        if self._labels is None:
-            return ""
-        c = int(self._labels[i])
-        names = self._label_names
-        return names[c] if names is not None and 0 <= c < len(names) else str(c)
-
-    def set_slots(self, slots: list[str]) -> None:
+    def redecode_visible(self) -> None:
+        """Show the rows of the visible slots and decode the current point in each."""
+        slots = self.session.visible_slots()
         for slot, row in self.rows.items():
             row.setVisible(slot in slots)
+        for slot in slots:
+            self.redecode(slot)
+
+    def redecode(self, slot: str) -> None:
+        """Decode the session's current z for ``slot`` with its model (if it is shown)."""
+        if slot in self.session.visible_slots():
+            self.show_decoded(slot, self.session.model(slot), self.session.current_z(slot))
 
     def image(self, slot: str) -> np.ndarray | None:
         """The (D,) image currently shown for ``slot`` (tests compare it with the core)."""
@@ -133,7 +130,7 @@ class DecodeView(QWidget):
 
     def show_decoded(self, slot: str, model: Model | None, z: np.ndarray | None) -> None:
         """Decode ``z: (K,)`` with ``model`` and show it (``None`` clears the row)."""
-        row = self.rows[slot]
+        row = self.rows[Slot(slot)]
         if model is None or z is None:
             self._details_due.discard(slot)
             row.image = None
@@ -149,7 +146,7 @@ class DecodeView(QWidget):
         image = model.decode(z[None, :])[0]
         row.z = z
         row.image = image
-        h, w = self._shape
+        h, w = self.session.dataset.image_shape
         row.decoded.setImage(image.reshape(h, w), levels=(0.0, 1.0), autoLevels=False)
         self.decodes += 1
         # Only the decoding is urgent (a click must show it within a frame); the nearest
@@ -169,22 +166,20 @@ class DecodeView(QWidget):
         return bool(self._details_due)
 
     def _show_details(self, slot: str) -> None:
-        row = self.rows[slot]
+        row = self.rows[Slot(slot)]
         z, image = row.z, row.image
         if z is None or image is None:
             return
-        h, w = self._shape
-        # Nearest training image in pixel space: ||x||² - 2 x·y (+ ||y||², constant).
-        d2 = self._sq_norms - 2.0 * (self._images @ image)
-        i = int(np.argmin(d2))
+        ds = self.session.dataset
+        nearest = self.session.analysis.nearest(image)
+        i = nearest.index
         if i != row._nearest_index:
             row._nearest_index = i
-            row.nearest.setImage(self._images[i].reshape(h, w), levels=(0.0, 1.0),
+            row.nearest.setImage(ds.images[i].reshape(ds.image_shape), levels=(0.0, 1.0),
                                  autoLevels=False)
-            label = "" if self._labels is None else f", label {self._label_text(i)}"
+            label = "" if ds.labels is None else f", label {ds.label_name(int(ds.labels[i]))}"
             row.nearest_caption.setText(f"nearest training image\n#{i}{label}")
         coords = ", ".join(f"{v:+.2f}" for v in z)
-        dist = float(np.sqrt(max(0.0, float(d2[i]) + float(image @ image))))
-        text = f"z = ({coords})   distance to nearest: {dist:.2f}"
+        text = f"z = ({coords})   distance to nearest: {nearest.distance:.2f}"
         if row.z_text.text() != text:
             row.z_text.setText(text)

@@ -2,22 +2,22 @@
 
 Two maps live in one ``GraphicsLayoutWidget`` — the VAE's (μ of q(z|x)) and the
 autoencoder's — shown one at a time or side by side. A left click *anywhere* in a map is
-turned into data coordinates with ``ViewBox.mapSceneToView`` and emitted as
-``pointClicked(x, y)``; the window then decodes that point in every visible map. Hovering a
-point shows the original image and its label. Labels only colour the points; they are never
-used for training.
+turned into data coordinates with ``ViewBox.mapSceneToView`` and becomes the session's
+current point (every visible slot decodes it); Shift/Ctrl+click sets an interpolation
+endpoint. Hovering a point shows the original image and its label. Labels only colour the
+points; they are never used for training. The points are the session's codes of the data
+(:meth:`DataAnalysis.codes`); the panel encodes nothing itself.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -35,158 +35,18 @@ from PySide6.QtWidgets import (
 from latentlab.core import Model
 from latentlab.core.io import atomic_write_bytes
 
+from ..session import LabSession
+from ..slots import KIND_TITLES, MAP_MODES, SLOT_TITLES, Kind, Slot, is_variational
+from ..widgets.point_cloud import PointCloudItem, gray_pixmap
+from .base import Panel
+
 #: Matplotlib's "tab10": ten colours that stay distinguishable for most colour-vision types.
 LABEL_COLOURS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )
-SLOT_TITLES = {"vae": "VAE", "ae": "Autoencoder"}
-MODES = ("vae", "ae", "both")
 MAX_LEGEND_ENTRIES = 24  # more classes than this: the legend says "+N more"
 HOVER_RADIUS_PX = 8.0
-
-
-def gray_pixmap(image: np.ndarray, shape: tuple[int, int], scale: int) -> QPixmap:
-    """An (H*W,) image in [0, 1] as a nearest-neighbour-scaled greyscale pixmap."""
-    h, w = shape
-    data = np.ascontiguousarray(np.clip(image.reshape(h, w), 0, 1) * 255, dtype=np.uint8)
-    qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(qimage).scaled(
-        w * scale, h * scale, Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.FastTransformation)
-
-
-class PointCloudItem(pg.GraphicsObject):
-    """Many fixed-size round dots in a few colours, drawn as pixmap fragments.
-
-    A ``ScatterPlotItem`` per label costs ~2 ms per ``setData`` (it rebuilds per-spot
-    records) and antialiased ``drawPoints`` ~9 ms per paint on a slow laptop. This item
-    pre-renders one dot per colour into a small atlas and blits every point with a single
-    ``QPainter.drawPixmapFragments`` call, filled straight from NumPy — the technique
-    pyqtgraph's scatter uses, without its per-spot bookkeeping. Dots keep a constant
-    on-screen size, like ``pxMode=True``. Image export draws real circles instead.
-    """
-
-    def __init__(self, colours: list[QColor], groups: np.ndarray | None,
-                 size: float = 5.0) -> None:
-        super().__init__()
-        self._colours = colours
-        self._size = size
-        self._groups = groups  # (N,) colour index per point, or None for colour 0
-        self._cell = math.ceil(size) + 2
-        self._atlas: QPixmap | None = None
-        self._atlas_dpr = 0.0
-        self._xy = np.zeros((0, 2))
-        self._bounds = np.zeros((2, 2))  # [[xmin, xmax], [ymin, ymax]]
-        self._frags = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
-        self._export: dict | None = None
-        # Qt asks for the bounding rect on every mouse event (pyqtgraph's itemsNearEvent)
-        # and paint; pixelLength() is slow, so the rect is cached until the points or the
-        # view transform change.
-        self._brect: QRectF | None = None
-
-    def set_groups(self, colours: list[QColor], groups: np.ndarray | None) -> None:
-        """New colours and per-point colour indices (a new data set); clears the points."""
-        self._colours = colours
-        self._groups = groups
-        self._atlas = None
-        self.set_points(np.zeros((0, 2)))
-
-    def _render_atlas(self, dpr: float) -> QPixmap:
-        cell = self._cell
-        pix = QPixmap(round(cell * len(self._colours) * dpr), round(cell * dpr))
-        pix.setDevicePixelRatio(dpr)
-        pix.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pix)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(Qt.PenStyle.NoPen)
-        r = self._size / 2
-        for i, colour in enumerate(self._colours):
-            painter.setBrush(colour)
-            painter.drawEllipse(QPointF(i * cell + cell / 2, cell / 2), r, r)
-        painter.end()
-        return pix
-
-    def set_points(self, xy: np.ndarray) -> None:
-        """``xy: (N, 2)`` data coordinates (non-finite rows are not drawn)."""
-        self.prepareGeometryChange()
-        self._brect = None
-        xy = np.asarray(xy, dtype=np.float64)
-        self._xy = xy
-        finite = np.isfinite(xy).all(axis=1)
-        self._finite = finite
-        if finite.any():
-            pts = xy[finite]
-            self._bounds = np.array([[pts[:, 0].min(), pts[:, 0].max()],
-                                     [pts[:, 1].min(), pts[:, 1].max()]])
-        self.update()
-
-    def bounds(self) -> np.ndarray | None:
-        return None if not len(self._xy) or not self._finite.any() else self._bounds
-
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
-        b = self.bounds()
-        return (None, None) if b is None else tuple(b[ax])
-
-    def pixelPadding(self) -> float:
-        return self._size
-
-    def setExportMode(self, export: bool, opts: dict | None = None) -> None:
-        self._export = dict(opts or {}) if export else None
-
-    def viewTransformChanged(self) -> None:
-        self.prepareGeometryChange()
-        self._brect = None
-        super().viewTransformChanged()
-
-    def boundingRect(self) -> QRectF:
-        if self._brect is not None:
-            return QRectF(self._brect)
-        b = self.bounds()
-        if b is None:
-            return QRectF()
-        (x0, x1), (y0, y1) = b
-        px = self.pixelLength(pg.Point(1, 0)) or 0.0
-        py = self.pixelLength(pg.Point(0, 1)) or 0.0
-        pad_x, pad_y = px * self._size, py * self._size
-        rect = QRectF(x0 - pad_x, y0 - pad_y, (x1 - x0) + 2 * pad_x, (y1 - y0) + 2 * pad_y)
-        if px and py:  # only cache a rect computed with a real view transform
-            self._brect = rect
-        return QRectF(rect)
-
-    def paint(self, painter: QPainter, option=None, widget=None) -> None:
-        if self.bounds() is None:
-            return
-        keep = self._finite
-        pts = pg.functions.transformCoordinates(painter.transform(), self._xy[keep].T)
-        pts = pg.functions.clip_array(pts, -(2**30), 2**30)
-        groups = np.zeros(int(keep.sum()), dtype=int) if self._groups is None \
-            else self._groups[keep]
-        painter.resetTransform()
-        if self._export is not None:  # vector-quality circles at the export's resolution
-            scale = float(self._export.get("resolutionScale", 1.0))
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            painter.setPen(Qt.PenStyle.NoPen)
-            r = self._size / 2 * scale
-            for i, colour in enumerate(self._colours):
-                painter.setBrush(colour)
-                for x, y in pts[:, groups == i].T:
-                    painter.drawEllipse(QPointF(x, y), r, r)
-            return
-        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
-        if self._atlas is None or dpr != self._atlas_dpr:
-            self._atlas = self._render_atlas(dpr)
-            self._atlas_dpr = dpr
-        cell = self._cell * dpr
-        self._frags.resize(pts.shape[1])
-        frags = self._frags.ndarray()
-        frags[:, 0:2] = pts.T
-        frags[:, 2] = groups * cell
-        frags[:, 3] = 0.0
-        frags[:, 4] = cell
-        frags[:, 5] = cell
-        frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
-        painter.drawPixmapFragments(*self._frags.drawargs(), self._atlas)  # type: ignore[call-arg]
 
 
 def label_groups(labels: np.ndarray | None, names: Sequence[str] | None = None
@@ -263,7 +123,7 @@ class _MapPlot:
         self.plot.addItem(self.path_item, ignoreBounds=True)
         self.path: np.ndarray | None = None  # (N, K) latent path, or None
         self.prior_rings: list[QGraphicsEllipseItem] = []
-        if slot == "vae":
+        if slot == Slot.VAE:
             ring_pen = pg.mkPen(150, 150, 150, 140, width=1, style=Qt.PenStyle.DashLine)
             ring_pen.setCosmetic(True)
             for r in (1.0, 2.0, 3.0):
@@ -279,17 +139,17 @@ class _MapPlot:
         self.axes = (0, 1)
         self._axis_names = (0, 1)
 
-    def set_model(self, model: Model, images: np.ndarray, axes: tuple[int, int]) -> None:
+    def set_model(self, model: Model, mu: np.ndarray, axes: tuple[int, int]) -> None:
+        """Show ``model`` whose codes of the data are ``mu: (N, K)``, on ``axes``."""
         self.model = model
-        mu, _ = model.encode(images)
-        k = mu.shape[1]
-        ax, ay = (min(axes[0], k - 1), min(axes[1], k - 1))
+        ax, ay = axes
         self.axes = (ax, ay)
         self.points = np.ascontiguousarray(mu[:, [ax, ay]])
         self.cloud.set_points(self.points)
         self.fit(force=False)
-        name = "Linear AE" if model.kind == "linear" else SLOT_TITLES[self.slot]
-        title = f"{name} latent space (μ)" if model.kind == "vae" else f"{name} latent space"
+        name = KIND_TITLES[Kind(model.kind)] if self.slot == Slot.AE else SLOT_TITLES[self.slot]
+        title = (f"{name} latent space (μ)" if is_variational(model.kind)
+                 else f"{name} latent space")
         if self.data_label:
             title += f" · {self.data_label}"
         if title != self._title:  # a title change re-lays-out the plot: only when needed
@@ -389,41 +249,35 @@ def _sub(n: int) -> str:
     return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-class LatentMapPanel(QWidget):
+class LatentMapPanel(Panel):
     """The latent map dock's widget.
 
-    Signals: ``pointClicked(float, float)`` — a left click at these data coordinates on the
-    shown axes; ``modeChanged(str)`` — ``"vae"``, ``"ae"`` or ``"both"``;
-    ``axesChanged(int, int)``; ``exportRequested()`` — from a map's context menu;
-    ``mapUpdated(str)`` — a map was redrawn with a new model (for tests and benchmarks).
+    Signals: ``exportRequested()`` — from a map's context menu; ``pressed()`` — a mouse
+    button went down on the maps (a click may follow); ``mapUpdated(str)`` — a map was
+    redrawn with a new model (for tests and benchmarks).
     """
 
-    pointClicked = Signal(float, float)
-    modeChanged = Signal(str)
-    axesChanged = Signal(int, int)
     exportRequested = Signal()
     mapUpdated = Signal(str)
-    pressed = Signal()  # a mouse button went down on the maps: a click may follow
-    #: Shift+click ("a") or Ctrl+click ("b") at data coordinates: an interpolation endpoint
-    endpointClicked = Signal(str, float, float)
+    pressed = Signal()
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray | None,
-                 image_shape: tuple[int, int], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, session: LabSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self.setObjectName("latentMapPanel")
-        self._images = images
-        self._labels = labels
-        self._shape = image_shape
-        self._mode = "vae"
-        self._axes = (0, 1)
+        ds = session.dataset
+        self._images = ds.images
+        self._labels = ds.labels
+        self._shape = ds.image_shape
+        self._mode = ""
         self._current: tuple[float, float] | None = None
         self.updates = 0  # map redraws so far (benchmark)
+        labels = ds.labels
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
         self.view.setToolTip("")
         self.view.ci.setContentsMargins(4, 4, 4, 4)
-        self.maps = {slot: _MapPlot(slot, labels) for slot in ("vae", "ae")}
+        self.maps = {slot: _MapPlot(slot, labels) for slot in Slot}
         # One legend for both maps, in a row of its own above them (never over the points).
         self._label_names: Sequence[str] | None = None
         self.legend = pg.LegendItem(colCount=1, labelTextSize="9pt", horSpacing=10,
@@ -469,7 +323,7 @@ class LatentMapPanel(QWidget):
             "ae": "Show the plain autoencoder's map (gappy: empty regions decode to garbage)",
             "both": "Show both maps side by side; a click decodes the same z in both",
         }
-        for mode, text in zip(MODES, ("VAE", "Autoencoder", "Side by side"), strict=True):
+        for mode, text in zip(MAP_MODES, (*SLOT_TITLES.values(), "Side by side"), strict=True):
             button = QToolButton()
             button.setText(text)
             button.setCheckable(True)
@@ -477,7 +331,7 @@ class LatentMapPanel(QWidget):
             button.setObjectName(f"mapMode-{mode}")
             button.setAutoRaise(False)
             self._mode_group.addButton(button)
-            button.clicked.connect(lambda _=False, m=mode: self.set_mode(m))
+            button.clicked.connect(lambda _=False, m=mode: self.session.set_map_mode(m))
             row.addWidget(button)
         row.addSpacing(12)
         self._axis_label = QLabel("Axes:")
@@ -511,26 +365,33 @@ class LatentMapPanel(QWidget):
         hint_row.addWidget(self._hint)
         layout.addLayout(hint_row)
         self._set_axis_choices(2)
-        self.set_mode("vae")
+        self.bind()
+
+    def bind(self) -> None:
+        s = self.session
+        self.set_data()
+        self.observe(s.datasetChanged, self.set_data)
+        self.observe(s.modelChanged, self.show_slot)
+        self.observe(s.mapModeChanged, self._show_mode)
+        self.observe(s.axesChanged, lambda _x, _y: self._redraw_axes())
+        self.observe(s.currentPointChanged, lambda: self.set_current(s.current_xy))
+        self.observe(s.pathChanged, lambda path: self.set_path(s.primary_slot, path))
+        self._show_mode(s.map_mode)
+        for slot in Slot:
+            self.show_slot(slot)
+        self.set_current(s.current_xy)
 
     # -- state ----------------------------------------------------------------------------
     @property
     def mode(self) -> str:
         return self._mode
 
-    @property
-    def axes(self) -> tuple[int, int]:
-        return self._axes
+    def visible_slots(self) -> list[Slot]:
+        return self.session.visible_slots()
 
-    def visible_slots(self) -> list[str]:
-        return ["vae", "ae"] if self._mode == "both" else [self._mode]
-
-    def set_mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"map mode must be one of {MODES}")
+    def _show_mode(self, mode: str) -> None:
         for button in self._mode_group.buttons():
             button.setChecked(button.objectName() == f"mapMode-{mode}")
-        changed = mode != self._mode
         self._mode = mode
         self.view.ci.clear()
         slots = self.visible_slots()
@@ -544,8 +405,6 @@ class LatentMapPanel(QWidget):
             self.view.ci.addItem(self.maps[slot].plot, row=1, col=col)
             self.maps[slot].set_current(self._current)
         self._hide_hover()
-        if changed:
-            self.modeChanged.emit(mode)
 
     def _fill_legend(self, groups: list[tuple[np.ndarray | None, str, str]]) -> None:
         self.legend.clear()
@@ -561,11 +420,12 @@ class LatentMapPanel(QWidget):
             self._legend_samples.append(more)
             self.legend.addItem(more, f"+{len(groups) - len(shown)} more")
 
-    def set_data(self, images: np.ndarray, labels: np.ndarray | None,
-                 image_shape: tuple[int, int], name: str = "data",
-                 label_names: Sequence[str] | None = None) -> None:
-        """Show a new data set: recoloured points (one colour without labels), a new
-        legend, hover images of ``image_shape``; both maps are empty until set_model."""
+    def set_data(self) -> None:
+        """Show the session's new data set: recoloured points (one colour without labels), a
+        new legend, hover images of its shape; both maps are empty until a model arrives."""
+        ds = self.session.dataset
+        images, labels, image_shape, name = ds.images, ds.labels, ds.image_shape, ds.name
+        label_names = ds.label_names
         self._images = images
         self._labels = labels
         self._shape = image_shape
@@ -581,7 +441,7 @@ class LatentMapPanel(QWidget):
         self._legend_title = f"{what} (colour only; labels are never used in training)"
         self.legend.setToolTip(self._legend_title)
         self._hide_hover()
-        self.set_mode(self._mode)  # re-lay out the legend row
+        self._show_mode(self._mode)  # re-lay out the legend row
 
     def label_text(self, index: int) -> str:
         """The hover text's label of data image ``index`` ("" without labels)."""
@@ -591,12 +451,16 @@ class LatentMapPanel(QWidget):
         names = self._label_names
         return names[c] if names is not None and 0 <= c < len(names) else str(c)
 
-    def set_model(self, slot: str, model: Model) -> None:
-        """Encode the data set with ``model`` and redraw ``slot``'s map."""
+    def show_slot(self, slot: str) -> None:
+        """Redraw ``slot``'s map with the session's model and its codes of the data."""
+        model = self.session.model(slot)
+        m = self.maps[Slot(slot)]
+        if model is None:
+            m.clear()
+            return
         if model.latent_dim != self._ax_x.count():
             self._set_axis_choices(model.latent_dim)
-        self.maps[slot].set_model(model, self._images, self._axes)
-
+        m.set_model(model, self.session.analysis.codes(model).mu, self.session.axes_for(slot))
         self.updates += 1
         self.mapUpdated.emit(slot)
 
@@ -612,12 +476,16 @@ class LatentMapPanel(QWidget):
             m.set_path(path if s == slot else None)
 
     def fit_view(self) -> None:
+        """Zoom every map to show all its points again."""
         for m in self.maps.values():
             m.fit(force=True)
 
     # -- export ---------------------------------------------------------------------------
-    def export_png(self, path: str, width: int, height: int) -> None:
-        """Write the visible map(s) as a ``width`` × ``height`` PNG (never opens a dialog)."""
+    def export_png(self, path: str, width: int, height: int | None = None) -> None:
+        """Write the visible map(s) as a ``width`` × ``height`` PNG (never opens a dialog);
+        the height defaults to the map's own aspect ratio."""
+        if height is None:
+            height = self.natural_export_height(width)
         if width < 1 or height < 1:
             raise ValueError(f"export size must be positive, got {width}×{height}")
         exporter = ImageExporter(self.view.ci)
@@ -644,7 +512,7 @@ class LatentMapPanel(QWidget):
     # -- events ---------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.MouseButtonPress:
-            self.pressed.emit()  # lets the window give the click the CPU (hold_worker)
+            self.pressed.emit()  # lets the worker give the click the CPU (hold_worker)
         return False
 
     def _map_at(self, scene_pos: QPointF) -> _MapPlot | None:
@@ -663,11 +531,12 @@ class LatentMapPanel(QWidget):
         event.accept()
         p = m.vb.mapSceneToView(event.scenePos())
         mods = event.modifiers()
+        x, y = float(p.x()), float(p.y())
         if mods & Qt.KeyboardModifier.ShiftModifier:
-            self.endpointClicked.emit("a", float(p.x()), float(p.y()))
+            self.session.pick_endpoint("a", x, y)
         elif mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
-            self.endpointClicked.emit("b", float(p.x()), float(p.y()))
-        self.pointClicked.emit(float(p.x()), float(p.y()))
+            self.session.pick_endpoint("b", x, y)
+        self.session.set_current_xy(x, y)
 
     def _on_scene_moved(self, scene_pos: QPointF) -> None:
         m = self._map_at(scene_pos)
@@ -709,22 +578,25 @@ class LatentMapPanel(QWidget):
             combo.clear()
             combo.addItems([f"z{_sub(i + 1)}" for i in range(k)])
             combo.blockSignals(False)
-        ax, ay = self._axes
+        ax, ay = self.session.axes
         if ax >= k or ay >= k or ax == ay:
             ax, ay = 0, min(1, k - 1)
-        self._axes = (ax, ay)
-        self._ax_x.setCurrentIndex(ax)
-        self._ax_y.setCurrentIndex(ay)
+        self.session.set_axes(ax, ay)
+        for combo, i in ((self._ax_x, ax), (self._ax_y, ay)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(i)
+            combo.blockSignals(False)
         show = k > 2
         for w in (self._axis_label, self._ax_x, self._ax_y):
             w.setVisible(show)
 
     def _on_axes_combo(self) -> None:
         ax, ay = self._ax_x.currentIndex(), self._ax_y.currentIndex()
-        if ax < 0 or ay < 0 or (ax, ay) == self._axes:
-            return
-        self._axes = (ax, ay)
-        for m in self.maps.values():
+        if ax >= 0 and ay >= 0:
+            self.session.set_axes(ax, ay)
+
+    def _redraw_axes(self) -> None:
+        for slot, m in self.maps.items():
             if m.model is not None:
-                m.set_model(m.model, self._images, self._axes)
-        self.axesChanged.emit(ax, ay)
+                m.set_model(m.model, self.session.analysis.codes(m.model).mu,
+                            self.session.axes_for(slot))

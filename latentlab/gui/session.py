@@ -1,0 +1,389 @@
+"""LabSession: the one owner of what the window shows, observed by every panel.
+
+The session holds the data set; per model slot its model snapshot, training config and loss
+history; the training settings the user chose (and so the primary slot); the current latent
+point; the map's mode and axes; the interpolation path; and the training state. It has no
+widgets. Whoever changes it calls a method here and the session emits a typed signal; the
+panels subscribe (:mod:`latentlab.gui.panels.base`) and never talk to each other or to the
+window.
+
+A frame of training flows one way: the controller's ``updated`` → :meth:`_on_progress` (the
+models and epochs land here) → signals in three tiers, so no turn of the event loop has
+much to draw:
+
+* live, every snapshot: ``modelChanged`` (maps, decodings) and ``historyAppended``;
+* at most ~8 times a second: ``progressChanged`` and ``historySettled`` (bar, curves);
+* one loop turn later: ``modelSettled`` (gallery, trade-off, interpolation, diagnostics).
+
+Changes outside training (a model adopted, a slot reset) emit all three at once. Work over
+the whole data set is asked of :attr:`analysis` (:mod:`latentlab.gui.analysis`), never done
+in a panel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from latentlab.core import Dataset, EpochReport, Model, TrainConfig
+
+from .analysis import DataAnalysis
+from .slots import BOTH, MAP_MODES, Slot, slot_of
+from .training.controller import Progress, TrainingController, TrainingState
+
+#: How long a β change waits for the next one before it retrains (a slider drag sends
+#: dozens a second; only the value standing at the end is trained).
+BETA_DEBOUNCE_MS = 250
+#: The slow tier's period: progress bar and loss curves need not move 30 times a second.
+SLOW_TIER_MS = 120
+
+
+@dataclass
+class SlotState:
+    """One slot: the newest model snapshot (an independent copy), the config it was asked
+    to train with, and every epoch report since its weights were seeded."""
+
+    model: Model | None = None
+    config: TrainConfig | None = None
+    history: list[EpochReport] = field(default_factory=list)
+
+    @property
+    def epoch(self) -> int:
+        """The model's own epoch count (pretrained or loaded history included)."""
+        return len(self.history)
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """What the training panel describes: the config of the chosen model kind, whether a
+    new β retrains from scratch, and the pace (epochs per second, None = full speed)."""
+
+    config: TrainConfig = field(default_factory=TrainConfig)
+    beta_from_scratch: bool = False
+    epochs_per_second: float | None = None
+
+
+class LabSession(QObject):
+    """The window's state; GUI thread only. See the module docstring for the signals' tiers."""
+
+    datasetChanged = Signal()
+    modelChanged = Signal(str)  # slot: a new snapshot (live)
+    modelSettled = Signal(str)  # slot: the slower panels may show it now
+    historyChanged = Signal(str)  # slot: replaced (cleared, loaded)
+    historyAppended = Signal(str, object)  # slot, list[EpochReport] (live)
+    historySettled = Signal(str)  # slot: redraw curves now
+    progressChanged = Signal(object)  # Progress of the current run
+    progressText = Signal(str, object)  # a line without a run: text, bar full? (None: as is)
+    settingsChanged = Signal()
+    primaryChanged = Signal(str)  # slot
+    currentPointChanged = Signal()
+    mapModeChanged = Signal(str)
+    axesChanged = Signal(int, int)
+    pathChanged = Signal(object)  # (N, K) interpolation path or None
+    endpointPicked = Signal(str, object)  # "a"/"b", z (K,)
+    trainingStateChanged = Signal(object)  # TrainingState
+    runFinished = Signal(str)  # slot: a run reached its epochs
+    betaSettled = Signal(float)  # a debounced β change
+    statusMessage = Signal(str, int)  # text, milliseconds (0 = until replaced)
+    stateText = Signal(str)  # the status bar's permanent word ("training…")
+
+    def __init__(self, dataset: Dataset, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._dataset = dataset
+        self.analysis = DataAnalysis(dataset)
+        self._slots = {slot: SlotState() for slot in Slot}
+        self._settings = TrainingSettings()
+        self._xy: tuple[float, float] | None = (0.0, 0.0)
+        self._picked: tuple[Slot, np.ndarray] | None = None  # an exact z (gallery pick)
+        self._mode = Slot.VAE.value
+        self._axes = (0, 1)
+        self._path: np.ndarray | None = None
+        self._state = TrainingState.IDLE
+        self._controller: TrainingController | None = None
+        self.run_job: int | None = None  # the job id of the run last started
+        self.run_label = ""  # what that run is called on the progress bar
+        self.last_progress: Progress | None = None
+        self._slow_slots: set[str] = set()
+        self._slow_progress: Progress | None = None
+        self._slow_timer = self._timer(SLOW_TIER_MS, self._flush_slow)
+        self._side_timer = self._timer(0, self._flush_side)
+        self._beta_timer = self._timer(BETA_DEBOUNCE_MS,
+                                       lambda: self.betaSettled.emit(self.config().beta))
+
+    def _timer(self, ms: int, slot: object) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(ms)
+        timer.timeout.connect(slot)
+        return timer
+
+    # -- data set ------------------------------------------------------------------------
+    @property
+    def dataset(self) -> Dataset:
+        return self._dataset
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Make ``dataset`` the data: every slot, point, path and pending frame is dropped
+        (they belong to the old data)."""
+        self.stop_pacing()
+        self._dataset = dataset
+        self.analysis = DataAnalysis(dataset)
+        self._slots = {slot: SlotState() for slot in Slot}
+        self._xy = (0.0, 0.0)
+        self._picked = None
+        self._path = None
+        self.last_progress = None
+        self.datasetChanged.emit()
+        for slot in Slot:
+            self.historyChanged.emit(slot.value)
+
+    # -- slots ---------------------------------------------------------------------------
+    def slot(self, slot: str) -> SlotState:
+        return self._slots[Slot(slot)]
+
+    def model(self, slot: str) -> Model | None:
+        return self.slot(slot).model
+
+    def history(self, slot: str) -> list[EpochReport]:
+        """Every epoch report of ``slot`` since its weights were seeded."""
+        return self.slot(slot).history
+
+    def adopt(self, slot: str, model: Model, config: TrainConfig,
+              history: list[EpochReport]) -> None:
+        """Show an already trained ``model`` (shipped or loaded) in ``slot``."""
+        state = self.slot(slot)
+        state.model, state.config, state.history = model, config, list(history)
+        self._announce(slot)
+
+    def clear_slot(self, slot: str) -> None:
+        """Forget ``slot``'s model and history (after Reset)."""
+        self._slots[Slot(slot)] = SlotState()
+        self._announce(slot)
+
+    def start_history(self, slot: str, config: TrainConfig) -> None:
+        """``slot`` trains from freshly seeded weights with ``config``: a new history."""
+        state = self.slot(slot)
+        state.config, state.history = config, []
+        self.historyChanged.emit(str(slot))
+
+    def set_config(self, slot: str, config: TrainConfig) -> None:
+        """The config ``slot`` is now asked to train with (its weights continue)."""
+        self.slot(slot).config = config
+
+    def _announce(self, slot: str) -> None:
+        slot = str(slot)
+        self.historyChanged.emit(slot)
+        self.modelChanged.emit(slot)
+        self.modelSettled.emit(slot)
+
+    # -- training settings and the primary slot ------------------------------------------
+    @property
+    def settings(self) -> TrainingSettings:
+        return self._settings
+
+    def set_settings(self, settings: TrainingSettings) -> None:
+        before = self.primary_slot
+        self._settings = settings
+        self.settingsChanged.emit()
+        if self.primary_slot is not before:
+            self.primaryChanged.emit(self.primary_slot.value)
+
+    def config(self, kind: str | None = None) -> TrainConfig:
+        """The chosen training config, for ``kind`` (default: the chosen model kind)."""
+        cfg = self._settings.config
+        return cfg if kind is None else replace(cfg, model=str(kind))
+
+    @property
+    def primary_slot(self) -> Slot:
+        """The slot of the chosen model kind: what Start, the curves and the side panels
+        are about."""
+        return slot_of(self._settings.config.model)
+
+    # -- β debounce ----------------------------------------------------------------------
+    def schedule_beta_retrain(self) -> None:
+        """β changed: retrain once it stands still for BETA_DEBOUNCE_MS (``betaSettled``)."""
+        self._beta_timer.start()
+
+    def beta_pending(self) -> bool:
+        return self._beta_timer.isActive()
+
+    def settle_beta_now(self) -> None:
+        """Announce a pending β at once, as the debounce timer does when it fires."""
+        if self._beta_timer.isActive():
+            self._beta_timer.stop()
+            self.betaSettled.emit(self.config().beta)
+
+    def cancel_pending_beta(self) -> None:
+        self._beta_timer.stop()
+
+    # -- current point, map mode and axes ------------------------------------------------
+    @property
+    def current_xy(self) -> tuple[float, float] | None:
+        """The current point on the shown map axes (data coordinates)."""
+        return self._xy
+
+    def set_current_xy(self, x: float, y: float) -> None:
+        """Make (x, y) on the shown axes the current point of every slot (other dims 0)."""
+        self._xy = (float(x), float(y))
+        self._picked = None
+        self.currentPointChanged.emit()
+
+    def pick_latent(self, z: np.ndarray) -> None:
+        """An exact latent code (a gallery sample) for the primary slot; the others decode
+        its projection on the shown axes."""
+        z = np.asarray(z, dtype=np.float32).reshape(-1)
+        ax, ay = self._axes
+        if ax < z.size and ay < z.size:
+            self._xy = (float(z[ax]), float(z[ay]))
+        self._picked = (self.primary_slot, z)
+        self.currentPointChanged.emit()
+
+    def current_z(self, slot: str) -> np.ndarray | None:
+        """The latent vector decoded for ``slot`` (other dims 0 for a map click)."""
+        model = self.model(slot)
+        if model is None or self._xy is None:
+            return None
+        if self._picked is not None and self._picked[0] == slot \
+                and self._picked[1].size == model.latent_dim:
+            return self._picked[1]
+        z = np.zeros(model.latent_dim, dtype=np.float32)
+        ax, ay = self.axes_for(slot)
+        z[ax], z[ay] = self._xy
+        return z
+
+    @property
+    def map_mode(self) -> str:
+        """``"vae"``, ``"ae"`` or ``"both"`` (side by side)."""
+        return self._mode
+
+    def set_map_mode(self, mode: str) -> None:
+        mode = str(mode)
+        if mode not in MAP_MODES:
+            raise ValueError(f"map mode must be one of {MAP_MODES}")
+        if mode != self._mode:
+            self._mode = mode
+            self.mapModeChanged.emit(mode)
+
+    def visible_slots(self) -> list[Slot]:
+        return list(Slot) if self._mode == BOTH else [Slot(self._mode)]
+
+    def export_slot(self) -> Slot:
+        """The model an export is about: the shown map's, or the primary one side by side."""
+        return self.primary_slot if self._mode == BOTH else Slot(self._mode)
+
+    @property
+    def axes(self) -> tuple[int, int]:
+        """The latent dimensions the map shows (x, y)."""
+        return self._axes
+
+    def set_axes(self, ax: int, ay: int) -> None:
+        if (ax, ay) == self._axes:
+            return
+        self._axes = (int(ax), int(ay))
+        self._picked = None
+        self.axesChanged.emit(ax, ay)
+        self.currentPointChanged.emit()
+
+    def axes_for(self, slot: str) -> tuple[int, int]:
+        """The shown axes, limited to ``slot``'s latent size."""
+        model = self.model(slot)
+        k = 2 if model is None else int(model.latent_dim)
+        return min(self._axes[0], k - 1), min(self._axes[1], k - 1)
+
+    # -- interpolation -------------------------------------------------------------------
+    @property
+    def path(self) -> np.ndarray | None:
+        return None if self._path is None else self._path.copy()
+
+    def set_path(self, path: np.ndarray | None) -> None:
+        self._path = None if path is None else np.asarray(path, dtype=np.float64)
+        self.pathChanged.emit(self.path)
+
+    def pick_endpoint(self, which: str, x: float, y: float) -> None:
+        """(x, y) on the shown axes (other dims 0) becomes interpolation endpoint ``which``
+        of the primary model."""
+        slot = self.primary_slot
+        model = self.model(slot)
+        if model is None:
+            return
+        z = np.zeros(model.latent_dim, dtype=np.float64)
+        ax, ay = self.axes_for(slot)
+        z[ax], z[ay] = x, y
+        self.endpointPicked.emit(which, z)
+
+    # -- what the window says ------------------------------------------------------------
+    def say(self, text: str, ms: int = 0) -> None:
+        self.statusMessage.emit(text, ms)
+
+    def set_state_text(self, text: str) -> None:
+        self.stateText.emit(text)
+
+    def show_progress_text(self, text: str, complete: bool | None = None) -> None:
+        """A progress line that is no run's: ``complete`` fills or empties the bar."""
+        self.progressText.emit(text, complete)
+
+    # -- training ------------------------------------------------------------------------
+    @property
+    def training_state(self) -> TrainingState:
+        return self._state
+
+    def follow(self, controller: TrainingController) -> None:
+        """Receive ``controller``'s results: its snapshots become the slots' models."""
+        self._controller = controller
+        controller.updated.connect(self._on_progress)
+        controller.stateChanged.connect(self._on_state)
+
+    def _on_state(self, state: TrainingState) -> None:
+        self._state = state
+        self.trainingStateChanged.emit(state)
+
+    def _on_progress(self, p: Progress) -> None:
+        for slot, model in p.models.items():
+            reports = p.reports.get(slot, [])
+            state = self.slot(slot)
+            if not reports and state.model is not None and not p.final:
+                continue  # this slot has not moved since the last update
+            state.model = model
+            state.history.extend(reports)
+            self.historyAppended.emit(slot, reports)
+            self.modelChanged.emit(slot)
+            self._slow_slots.add(slot)
+        self._slow_progress = p
+        if p.final:
+            self._flush_slow()
+        elif not self._slow_timer.isActive():
+            self._slow_timer.start()
+
+    def _hold_worker(self) -> None:
+        if self._controller is not None:
+            self._controller.hold_worker()
+
+    def _flush_slow(self) -> None:
+        self._slow_timer.stop()
+        self._hold_worker()
+        p, self._slow_progress = self._slow_progress, None
+        if p is not None:
+            self.last_progress = p
+            self.progressChanged.emit(p)
+        primary = self.primary_slot
+        if primary in self._slow_slots:
+            self.historySettled.emit(primary.value)
+            self._side_timer.start()
+        self._slow_slots.clear()
+
+    def _flush_side(self) -> None:
+        self._hold_worker()
+        self.modelSettled.emit(self.primary_slot.value)
+
+    def stop_pacing(self) -> None:
+        """Drop pending frames and a pending β (a new data set, shutdown)."""
+        self.cancel_pending_beta()
+        self._slow_timer.stop()
+        self._side_timer.stop()
+        self._slow_progress = None
+        self._slow_slots.clear()
+
+
+__all__ = ["BETA_DEBOUNCE_MS", "LabSession", "SlotState", "TrainingSettings"]

@@ -1,0 +1,1 @@
+"""Training off the GUI thread: one controller, one worker thread."""

@@ -1,0 +1,1 @@
+"""Widgets the panels share (never a panel themselves)."""
