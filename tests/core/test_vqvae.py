@@ -25,21 +25,20 @@ from latentlab.core import (
 )
 from latentlab.core.layers import homogeneous_batch
 from latentlab.core.losses import bce_with_logits
-from latentlab.core.manifold import grid_centres
 from latentlab.core.models import _apply
 from latentlab.core.params import ParameterStore
-from latentlab.core.pca import axes_plane
+from latentlab.core.pca import LatentPlane, axes_plane
 from latentlab.core.vqvae import (
     VQVAE,
     CodeUsage,
     VectorQuantiser,
-    cell_edges,
-    code_cells,
+    cell_polygon,
     codebook_loss,
     commitment_loss,
     nearest_codes,
     perplexity,
     squared_distances,
+    voronoi_edges,
 )
 
 from .gradcheck import assert_gradients_close, numerical_gradient
@@ -79,33 +78,70 @@ def test_a_point_on_a_code_snaps_to_that_code(rng: np.random.Generator) -> None:
     np.testing.assert_array_equal(nearest_codes(codebook[[4, 0, 8]], codebook), [4, 0, 8])
 
 
-def test_code_cells_are_the_voronoi_cells_of_the_codes_on_the_map(
-        rng: np.random.Generator) -> None:
-    codebook = rng.standard_normal((6, 2))
+def _nearest_on_map(codebook: np.ndarray, plane: LatentPlane, uv: np.ndarray) -> np.ndarray:
+    """Distances from the map points ``uv: (N, 2)`` (lifted) to every code → ``(N, K)``."""
+    return squared_distances(plane.lift(uv), codebook)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_voronoi_edges_lie_between_exactly_two_nearest_codes(
+        dims: int, rng: np.random.Generator) -> None:
+    codebook = rng.standard_normal((12, dims))
+    plane = axes_plane(dims, 0, 1) if dims == 2 else axes_plane(
+        3, 0, 2, rest=np.array([0.0, 0.4, 0.0]))
+    rect = (-2.5, -2.0, 2.5, 2.0)
+    edges = voronoi_edges(codebook, plane, rect, pairs_per_chunk=7)  # chunking too
+    assert len(edges) >= 12
+    assert np.all((edges[..., 0] >= rect[0] - 1e-9) & (edges[..., 0] <= rect[2] + 1e-9))
+    assert np.all((edges[..., 1] >= rect[1] - 1e-9) & (edges[..., 1] <= rect[3] + 1e-9))
+    for share in (0.1, 0.5, 0.9):  # points along every edge
+        d = np.sort(_nearest_on_map(codebook, plane, edges[:, 0] + share * (
+            edges[:, 1] - edges[:, 0])), axis=1)
+        np.testing.assert_allclose(d[:, 0], d[:, 1], atol=1e-9)  # two codes tie …
+        assert np.all(d[:, 2] > d[:, 1] - 1e-9)  # … and no third is nearer
+    # Every border between neighbouring grid points is crossed by some edge: the edge
+    # count matches a dense sampling of where the nearest code changes.
+    grid = np.stack(np.meshgrid(np.linspace(-2.5, 2.5, 301), np.linspace(-2, 2, 241)), -1)
+    nearest = np.argmin(_nearest_on_map(codebook, plane, grid.reshape(-1, 2)), axis=1)
+    nearest = nearest.reshape(grid.shape[:2])
+    neighbours = {tuple(sorted(pair)) for pair in zip(
+        nearest[:, :-1].ravel(), nearest[:, 1:].ravel(), strict=True) if pair[0] != pair[1]}
+    d = _nearest_on_map(codebook, plane, edges.mean(axis=1))
+    edge_pairs = {tuple(sorted(np.argsort(row)[:2].tolist())) for row in d}
+    assert neighbours <= edge_pairs
+
+
+def test_two_codes_share_one_straight_edge() -> None:
+    codebook = np.array([[-1.0, 0.0], [1.0, 0.0]])
+    edges = voronoi_edges(codebook, axes_plane(2, 0, 1), (-3.0, -2.0, 3.0, 2.0))
+    assert edges.shape == (1, 2, 2)
+    np.testing.assert_allclose(sorted(edges[0].tolist()), [[0.0, -2.0], [0.0, 2.0]],
+                               atol=1e-12)
+    far = np.array([[-1.0, 0.0], [9.0, 0.0]])  # their border x = 4 is outside the view
+    assert voronoi_edges(far, axes_plane(2, 0, 1), (-3.0, -2.0, 3.0, 2.0)).shape == (0, 2, 2)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_cell_polygons_tile_the_view_and_hold_their_points(
+        dims: int, rng: np.random.Generator) -> None:
+    codebook = rng.standard_normal((9, dims))
+    plane = axes_plane(dims, 0, 1)
     rect = (-2.0, -1.5, 2.0, 1.5)
-    cells = code_cells(codebook, axes_plane(2, 0, 1), rect, 40, 30)
-    centres = grid_centres(rect, 40, 30).reshape(-1, 2)
-    np.testing.assert_array_equal(cells.reshape(-1), nearest_codes(centres, codebook))
-    swapped = code_cells(codebook, axes_plane(2, 1, 0), rect, 40, 30)  # x shows z2
-    np.testing.assert_array_equal(swapped.reshape(-1),
-                                  nearest_codes(centres[:, ::-1], codebook))
-    # With 3-D codes the map shows the cells' slice through its plane (z3 held at 0.5).
-    codebook3 = rng.standard_normal((6, 3))
-    plane = axes_plane(3, 0, 2, rest=np.array([0.0, 0.5, 0.0]))
-    lifted = np.column_stack([centres[:, 0], np.full(len(centres), 0.5), centres[:, 1]])
-    np.testing.assert_array_equal(code_cells(codebook3, plane, rect, 40, 30).reshape(-1),
-                                  nearest_codes(lifted, codebook3))
-    with pytest.raises(ValueError, match="3-D"):
-        code_cells(codebook3, axes_plane(2, 0, 1), rect, 4, 4)
-
-
-def test_cell_edges_mark_where_the_code_changes() -> None:
-    cells = np.array([[0, 0, 1],
-                      [0, 0, 1],
-                      [2, 2, 2]])
-    np.testing.assert_array_equal(cell_edges(cells), [[False, True, False],
-                                                      [True, True, True],
-                                                      [False, False, False]])
+    area = 0.0
+    inside = rng.uniform([-2, -1.5], [2, 1.5], size=(4000, 2))
+    owner = np.argmin(_nearest_on_map(codebook, plane, inside), axis=1)
+    for code in range(9):
+        polygon = cell_polygon(codebook, plane, rect, code)
+        if len(polygon) == 0:
+            assert not np.any(owner == code)
+            continue
+        x, y = polygon[:, 0], polygon[:, 1]
+        area += 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+        d = _nearest_on_map(codebook, plane, polygon)  # its corners are nearest to it
+        assert np.all(d[:, code] <= d.min(axis=1) + 1e-9)
+        centre = polygon.mean(axis=0, keepdims=True)  # convex: the centroid is inside
+        assert np.argmin(_nearest_on_map(codebook, plane, centre)) == code
+    assert area == pytest.approx(4.0 * 3.0, rel=1e-9)
 
 
 def test_codebook_loss_value_and_gradient(rng: np.random.Generator) -> None:
