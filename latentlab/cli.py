@@ -31,6 +31,7 @@ from .core import (
 from .core.io import WriteFailed, atomic_write_text, writable_target
 from .core.loss_labels import AT_MU, JSON_FIELDS, SAMPLED, VQ_JSON_FIELDS
 from .core.pca import pca_reconstruction_mse
+from .core.registry import ModelKind
 from .core.vqvae import VQVAE, VQLossReport
 
 _DEFAULTS = TrainConfig()
@@ -64,10 +65,9 @@ def _beta_list(text: str) -> list[float]:
 
 
 def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> None:
-    parser.add_argument("--model", choices=MODEL_KINDS, default=_DEFAULTS.model,
-                        help="ae: autoencoder, vae: variational autoencoder, linear: linear "
-                             "autoencoder (compare with PCA), vqvae: vector-quantised VAE "
-                             "(default: %(default)s)")
+    parser.add_argument("--model", choices=MODEL_KINDS, default=str(_DEFAULTS.model),
+                        help=", ".join(f"{kind}: {kind.description}" for kind in ModelKind)
+                        + " (default: %(default)s)")
     if with_beta:
         parser.add_argument("--beta", type=_within(limits.BETA), default=_DEFAULTS.beta,
                             help="weight of the KL term (β-VAE) (default: %(default)s)")
@@ -207,7 +207,7 @@ def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict
                  for _ in range(10)]
         figures["recon_sampled"] = float(np.mean([d.recon for d in draws]))
         figures["total_sampled"] = float(np.mean([d.total for d in draws]))
-    if model.kind == "linear":
+    if model.kind.pca_baseline:
         figures["pca_mse"] = pca_reconstruction_mse(images, model.latent_dim)
     if isinstance(model, VQVAE):
         assert isinstance(at_mean, VQLossReport)

@@ -8,11 +8,12 @@ models (:mod:`.models`), in-place optimisers (:mod:`.optim`), the trainer
 from .data import Dataset, load_digits
 from .datasets import DataFileError, load_dataset
 from .io import ModelFileError, SavedModel, load_model, save_model
-from .models import MODEL_KINDS, LossReport, Model, ModelConfig, build_model
+from .models import LossReport, Model, ModelConfig, build_model
+from .registry import MODEL_KINDS, ModelKind
 from .trainer import EpochReport, TrainConfig, Trainer, TrainingDiverged
 
 __all__ = [
     "MODEL_KINDS", "DataFileError", "Dataset", "EpochReport", "LossReport", "Model", "ModelConfig",
-    "ModelFileError", "SavedModel", "TrainConfig", "Trainer", "TrainingDiverged",
+    "ModelFileError", "ModelKind", "SavedModel", "TrainConfig", "Trainer", "TrainingDiverged",
     "build_model", "load_dataset", "load_digits", "load_model", "save_model",
 ]

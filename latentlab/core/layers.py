@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .losses import gaussian_kl
 from .params import ParameterStore
 
 
@@ -176,22 +177,86 @@ class Sigmoid(Layer):
         return dx
 
 
-class GaussianSample(Layer):
-    """Reparameterisation ``z = mu + exp(log_var / 2) * eps`` in the feature-major layout.
+class Bottleneck(Layer):
+    """The layer between a model's encoder and decoder, which owns the latent.
 
-    ``forward_noise(stats, eps)``: ``stats: (2K, B)`` holds ``[mu; log_var]`` (the fused
-    encoder heads); ``eps: (K, B)`` is standard normal noise passed in from outside, so a
-    step is deterministic given the noise. Returns homogeneous ``z_h: (K + 1, B)``.
-    ``backward(dz: (K, B))`` returns ``dL/dstats: (2K, B)`` with ``dL/dmu = dz`` and
-    ``dL/dlog_var = dz * eps * sigma / 2``.
+    ``forward_train(h: (n, B), noise, beta)`` maps the encoder output to the decoder's
+    homogeneous input ``z_h: (K + 1, B)``; ``noise`` is ``(noise_rows, B)`` standard normal
+    noise drawn by the trainer (``None`` when ``noise_rows == 0``), so a step is
+    deterministic given it. ``backward(dz: (K, B))`` returns ``dL/dh: (n, B)``, including
+    the gradient of the layer's own regulariser weighted by ``beta`` when the kind
+    weights it (KL) or by its own weight (a quantiser's commitment); :attr:`regulariser`
+    is that term's per-sample value from the last ``forward_train``, unweighted by β
+    (0 when the layer adds none).
+    """
+
+    #: rows of standard normal noise per sample that ``forward_train`` takes
+    noise_rows = 0
+    regulariser = 0.0
+
+    def forward_train(self, h: np.ndarray, noise: np.ndarray | None,
+                      beta: float) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Deterministic(Bottleneck):
+    """An autoencoder's bottleneck: ``z = h``, returned homogeneous ``(K + 1, B)``; no
+    noise, no regulariser; ``backward(dz)`` returns ``dz``."""
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        z_h = self._homogeneous_buffer("z", self.latent_dim, x.shape[1], x.dtype)
+        z_h[:-1] = x
+        return z_h
+
+    def forward_train(self, h: np.ndarray, noise: np.ndarray | None,
+                      beta: float) -> np.ndarray:
+        return self.forward(h)
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
+        return dy
+
+
+class GaussianSample(Bottleneck):
+    """Reparameterisation ``z = mu + exp(log_var / 2) * eps`` in the feature-major layout,
+    with the KL to the prior N(0, I) as its regulariser.
+
+    ``forward_train(stats, eps, beta)``: ``stats: (2K, B)`` holds ``[mu; log_var]`` (the
+    fused encoder heads); ``eps: (K, B)`` is standard normal noise. Returns homogeneous
+    ``z_h: (K + 1, B)``. ``backward(dz: (K, B))`` returns ``dL/dstats: (2K, B)`` with
+    ``dL/dmu = dz + β dKL/dmu`` and ``dL/dlog_var = dz * eps * sigma / 2 + β dKL/dlog_var``
+    (:func:`.losses.gaussian_kl`). :attr:`regulariser` is the batch's per-sample KL.
     """
 
     def __init__(self, latent_dim: int) -> None:
         super().__init__()
         self.latent_dim = latent_dim
+        self.noise_rows = latent_dim
         self._sigma_eps: np.ndarray | None = None
+        self._dkl: np.ndarray | None = None  # β dKL/dstats of the last forward_train
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Batch-major ``stats: (N, 2K)`` → the mean ``mu: (N, K)`` (inference is at z = μ)."""
+        return x[:, :self.latent_dim]
+
+    def forward_train(self, stats: np.ndarray, noise: np.ndarray | None,
+                      beta: float) -> np.ndarray:
+        if noise is None:
+            raise ValueError(f"a Gaussian sample needs noise of shape ({self.latent_dim}, B)")
+        z_h = self.forward_noise(stats, noise)
+        self.regulariser, self._dkl = gaussian_kl(
+            stats, scale=beta, grad_out=self._buffer("dkl", stats.shape, stats.dtype))
+        return z_h
 
     def forward_noise(self, stats: np.ndarray, eps: np.ndarray) -> np.ndarray:
+        """``z_h`` for ``stats: (2K, B)`` and noise ``eps: (K, B)``, without the KL."""
+        self._dkl = None
         k = self.latent_dim
         sigma_eps = self._buffer("sigma_eps", eps.shape, stats.dtype)
         np.multiply(stats[k:], 0.5, out=sigma_eps)
@@ -209,4 +274,6 @@ class GaussianSample(Layer):
         dstats[:k] = dz
         np.multiply(dz, self._sigma_eps, out=dstats[k:])
         dstats[k:] *= 0.5
+        if self._dkl is not None:
+            dstats += self._dkl
         return dstats

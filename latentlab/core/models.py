@@ -2,22 +2,44 @@
 
 All models map images ``x: (N, D)`` in [0, 1] to latents ``(N, K)`` and back. Their
 parameters live in one :class:`ParameterStore` (``model.weights`` is the flat array).
-``train_step`` runs forward and backward on one minibatch and leaves the gradients in
-``model.store.grads``; every other method is pure and allocates its own arrays.
+
+The model interface: a model is a graph ``encoder → bottleneck → decoder`` of
+:class:`~.layers.Layer` objects plus a ``reconstruction`` loss on the decoder output. The
+bottleneck (:class:`~.layers.Bottleneck`) is what distinguishes the kinds: an
+autoencoder's passes z through (:class:`~.layers.Deterministic`), a VAE's draws
+z = μ + σ ε and adds the KL (:class:`~.layers.GaussianSample`), a VQ-VAE's snaps z to
+its nearest code and adds the VQ loss (:class:`~.vqvae.VectorQuantiser`). One generic
+:meth:`Model.train_step` runs forward and backward through that graph and leaves the
+gradients in ``model.store.grads``; every other method is pure and allocates its own
+arrays. Kinds, their names and what each has are in :mod:`.registry`, which also says
+how to add one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import limits
-from .layers import Dense, GaussianSample, Layer, ReLU, Sigmoid, Workspace, sigmoid
+from .layers import (
+    Bottleneck,
+    Dense,
+    Deterministic,
+    GaussianSample,
+    Layer,
+    ReLU,
+    Sigmoid,
+    Workspace,
+    sigmoid,
+)
 from .losses import bce_with_logits, gaussian_kl, mse
 from .params import ParameterStore
+from .registry import MODEL_KINDS, ModelKind
 
-MODEL_KINDS = ("ae", "vae", "linear", "vqvae")
+#: ``(output: (D, B), x: (D, B), grad_out) -> (per-sample value, d value / d output)``
+ReconstructionLoss = Callable[..., tuple[float, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -26,9 +48,10 @@ class ModelConfig:
 
     ``codes``, ``commitment`` and ``ema_decay`` are the VQ-VAE's codebook size K, its
     commitment weight β_c and its codebook's EMA decay (``None``: the codebook learns from
-    its loss); other kinds ignore them."""
+    its loss); other kinds ignore them. ``kind`` may be given as a string; it is kept
+    as its :class:`~.registry.ModelKind`."""
 
-    kind: str = "vae"
+    kind: str = ModelKind.VAE
     input_dim: int = 64
     hidden_dim: int = 32
     latent_dim: int = 2
@@ -38,8 +61,7 @@ class ModelConfig:
     ema_decay: float | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ValueError(f"model kind must be one of {MODEL_KINDS}, not {self.kind!r}")
+        object.__setattr__(self, "kind", ModelKind.parse(self.kind))
         for field in ("input_dim", "hidden_dim", "latent_dim"):
             if int(getattr(self, field)) < 1:
                 raise ValueError(f"{field} must be a positive integer")
@@ -86,13 +108,11 @@ def _apply(layers: list[Layer], x: np.ndarray) -> np.ndarray:
 
 
 class Model(Workspace):
-    """Shared behaviour; subclasses define ``encoder``/``decoder`` layer lists."""
+    """Shared behaviour; subclasses' ``_build`` sets the ``encoder`` and ``decoder`` layer
+    lists and the ``bottleneck`` between them; ``reconstruction`` is the loss on the
+    decoder's output."""
 
-    is_variational = False
-    #: what the second loss term (``kl`` of reports and training steps) is for this kind
-    regulariser_name = "KL"
-    #: whether β (and its warm-up) weights that term; a VQ-VAE weights its own
-    regulariser_uses_beta = True
+    reconstruction: ReconstructionLoss = staticmethod(bce_with_logits)
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -100,19 +120,46 @@ class Model(Workspace):
         self.store = ParameterStore(np.dtype(config.dtype))
         self.encoder: list[Layer] = []
         self.decoder: list[Layer] = []
+        self.bottleneck: Bottleneck = Deterministic(config.latent_dim)
         self._build()
         self.store.finalize()
-        for layer in self.encoder + self.decoder:
-            if isinstance(layer, Dense):
-                layer.bind(self.store)
+        for layer in self.layers:
+            bind = getattr(layer, "bind", None)
+            if bind is not None:  # layers with parameters take their views of the store
+                bind(self.store)
 
     def _build(self) -> None:
         raise NotImplementedError
 
+    @property
+    def layers(self) -> list[Layer]:
+        """The training graph in forward order: encoder, bottleneck, decoder."""
+        return [*self.encoder, self.bottleneck, *self.decoder]
+
     # -- identity ---------------------------------------------------------------------
     @property
-    def kind(self) -> str:
-        return self.config.kind
+    def kind(self) -> ModelKind:
+        return ModelKind(self.config.kind)
+
+    @property
+    def is_variational(self) -> bool:
+        """Training samples z ~ q(z|x) (see :attr:`.registry.ModelKind.samples_noise`)."""
+        return self.kind.samples_noise
+
+    @property
+    def regulariser_name(self) -> str:
+        """What the second loss term (``kl`` of reports and training steps) is."""
+        return self.kind.regulariser_name or "KL"
+
+    @property
+    def regulariser_uses_beta(self) -> bool:
+        """Whether β (and its warm-up) weights that term; a VQ-VAE weights its own."""
+        return self.kind.has_kl or self.kind.regulariser_name is None
+
+    @property
+    def noise_rows(self) -> int:
+        """Rows of standard normal noise a training step takes per sample (0: none)."""
+        return self.bottleneck.noise_rows
 
     @property
     def input_dim(self) -> int:
@@ -219,14 +266,23 @@ class Model(Workspace):
 
     def train_step(self, x_h: np.ndarray, beta: float,
                    eps: np.ndarray | None) -> tuple[float, float]:
-        """Forward + backward on one batch in the training layout of :mod:`.layers`,
-        ``x_h = [x.T; 1]: (D + 1, B)``, with β and, for a VAE, noise ``eps: (K, B)``.
-        Gradients land in ``store.grads``. Returns the batch's per-sample ``(recon, kl)``."""
-        raise NotImplementedError
+        """Forward + backward through the graph on one batch in the training layout of
+        :mod:`.layers`, ``x_h = [x.T; 1]: (D + 1, B)``, with β and noise ``eps:
+        (noise_rows, B)`` (``None`` when the model takes none). Gradients land in
+        ``store.grads``. Returns the batch's per-sample ``(recon, regulariser)``."""
+        h = _forward(self.encoder, x_h)
+        out = _forward(self.decoder, self.bottleneck.forward_train(h, eps, beta))
+        recon, dout = self.reconstruction(
+            out, x_h[:-1], grad_out=self._buffer("dout", out.shape, out.dtype))
+        dh = self.bottleneck.backward(_backward(self.decoder, dout, need_dx=True))
+        _backward(self.encoder, dh, need_dx=False)
+        return recon, self.bottleneck.regulariser
 
 
 class Autoencoder(Model):
     """``D → H (ReLU) → K → H (ReLU) → D (sigmoid)``, trained on per-pixel MSE."""
+
+    reconstruction = staticmethod(mse)
 
     def _build(self) -> None:
         c, s = self.config, self.store
@@ -234,17 +290,6 @@ class Autoencoder(Model):
                         Dense(s, "enc2", c.hidden_dim, c.latent_dim)]
         self.decoder = [Dense(s, "dec1", c.latent_dim, c.hidden_dim), ReLU(),
                         Dense(s, "dec2", c.hidden_dim, c.input_dim), Sigmoid()]
-
-    def train_step(self, x_h: np.ndarray, beta: float,
-                   eps: np.ndarray | None) -> tuple[float, float]:
-        z = _forward(self.encoder, x_h)
-        z_h = self._homogeneous_buffer("z", z.shape[0], z.shape[1], z.dtype)
-        z_h[:-1] = z
-        x_hat = _forward(self.decoder, z_h)
-        recon, grad = mse(x_hat, x_h[:-1],
-                          grad_out=self._buffer("dx_hat", x_hat.shape, x_hat.dtype))
-        _backward(self.encoder, _backward(self.decoder, grad, need_dx=True), need_dx=False)
-        return recon, 0.0
 
 
 class LinearAutoencoder(Autoencoder):
@@ -266,10 +311,9 @@ class VAE(Model):
     """``D → H (ReLU) → [mu | log_var] (2K) → z → H (ReLU) → D (sigmoid)``.
 
     Loss per sample: BCE summed over pixels + beta * KL(q(z|x) || N(0, I)).
-    The mu and log_var heads are one fused ``Dense(H, 2K)`` layer.
+    The mu and log_var heads are one fused ``Dense(H, 2K)`` layer; the bottleneck
+    (:attr:`sampler`) draws z and adds the KL.
     """
-
-    is_variational = True
 
     def _build(self) -> None:
         c, s = self.config, self.store
@@ -278,6 +322,7 @@ class VAE(Model):
         self.decoder = [Dense(s, "dec1", c.latent_dim, c.hidden_dim), ReLU(),
                         Dense(s, "dec2", c.hidden_dim, c.input_dim)]  # logits
         self.sampler = GaussianSample(c.latent_dim)
+        self.bottleneck = self.sampler
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         stats = _apply(self.encoder, self._check_input(x, self.input_dim, "x"))
@@ -307,39 +352,16 @@ class VAE(Model):
         err = float(np.mean((sigmoid(logits) - x) ** 2, dtype=np.float64))
         return LossReport(recon=recon, kl=kl, total=recon + beta * kl, mse=err)
 
-    def train_step(self, x_h: np.ndarray, beta: float,
-                   eps: np.ndarray | None) -> tuple[float, float]:
-        if eps is None:
-            raise ValueError("a VAE training step needs noise eps of shape (B, K)")
-        stats = _forward(self.encoder, x_h)
-        logits = _forward(self.decoder, self.sampler.forward_noise(stats, eps))
-        recon, dlogits = bce_with_logits(
-            logits, x_h[:-1], grad_out=self._buffer("dlogits", logits.shape, logits.dtype))
-        dstats = self.sampler.backward(_backward(self.decoder, dlogits, need_dx=True))
-        kl, dkl = gaussian_kl(
-            stats, scale=beta, grad_out=self._buffer("dkl", stats.shape, stats.dtype))
-        dstats += dkl
-        _backward(self.encoder, dstats, need_dx=False)
-        return recon, kl
-
-
-_MODEL_CLASSES: dict[str, type[Model]] = {
-    "ae": Autoencoder, "vae": VAE, "linear": LinearAutoencoder,
-}
-
 
 def build_model(config: ModelConfig, seed: int | None = 0) -> Model:
-    """A freshly initialised model; the same ``seed`` gives bit-identical weights."""
-    if config.kind == "vqvae":
-        from .vqvae import VQVAE
-        model: Model = VQVAE(config)
-    else:
-        model = _MODEL_CLASSES[config.kind](config)
+    """A freshly initialised model of ``config.kind`` (its class from :mod:`.registry`);
+    the same ``seed`` gives bit-identical weights."""
+    model = ModelKind(config.kind).model_class(config)
     model.init_weights(np.random.default_rng(seed))
     return model
 
 
 __all__ = [
     "MODEL_KINDS", "VAE", "Autoencoder", "LinearAutoencoder", "LossReport", "Model",
-    "ModelConfig", "build_model",
+    "ModelConfig", "ModelKind", "build_model",
 ]

@@ -11,8 +11,9 @@ import numpy as np
 
 from . import limits
 from .layers import homogeneous_batch
-from .models import MODEL_KINDS, Model, ModelConfig, build_model
+from .models import Model, ModelConfig, build_model
 from .optim import make_optimizer
+from .registry import MODEL_KINDS, ModelKind
 
 
 class TrainingDiverged(RuntimeError):
@@ -33,7 +34,7 @@ class TrainConfig:
     """Everything that determines a training run; the same config and data give
     bit-identical weights. ``epochs`` is the total the run trains up to."""
 
-    model: str = "vae"
+    model: str = ModelKind.VAE  # a ModelKind (given as a string, kept as the kind)
     latent_dim: int = 2
     hidden_dim: int = 32
     beta: float = 1.0
@@ -57,7 +58,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.model not in MODEL_KINDS:
+        if self.model in MODEL_KINDS:
+            object.__setattr__(self, "model", ModelKind(self.model))
+        else:
             problems.append(f"model must be one of {', '.join(MODEL_KINDS)}")
         if self.optimizer not in ("adam", "sgd"):
             problems.append("optimizer must be 'adam' or 'sgd'")
@@ -170,8 +173,8 @@ class Trainer:
         starts = range(0, n, size)
         batches = [homogeneous_batch(shuffled[lo:lo + size]) for lo in starts]
         noise = None
-        if self.model.is_variational:
-            eps = self._rng.standard_normal((n, self.model.latent_dim), dtype=np.float32)
+        if self.model.noise_rows:
+            eps = self._rng.standard_normal((n, self.model.noise_rows), dtype=np.float32)
             eps = eps.astype(self.data.dtype, copy=False)
             noise = [np.ascontiguousarray(eps[lo:lo + size].T) for lo in starts]
         beta = self.config.beta_at(self.epoch) if self.model.regulariser_uses_beta else 1.0

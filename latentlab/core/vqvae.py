@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import Dense, Layer, ReLU, sigmoid
+from .layers import Bottleneck, Dense, ReLU, sigmoid
 from .losses import bce_with_logits
 from .manifold import Rect
-from .models import LossReport, Model, ModelConfig, _apply, _backward, _forward
+from .models import LossReport, Model, ModelConfig, _apply
 from .params import ParameterStore
 from .pca import LatentPlane
 
@@ -194,8 +194,8 @@ def perplexity(counts: np.ndarray) -> float:
     return float(np.exp(-np.sum(p * np.log(p))))
 
 
-class VectorQuantiser(Layer):
-    """Nearest-code snapping as a layer of the training graph.
+class VectorQuantiser(Bottleneck):
+    """Nearest-code snapping as the bottleneck layer of the training graph.
 
     The codebook ``(K, D)`` is the parameter ``name`` of the model's
     :class:`ParameterStore`, so the optimiser updates it with every other weight.
@@ -205,7 +205,9 @@ class VectorQuantiser(Layer):
     ``backward(dz_q: (D, B))`` returns ``dL/dz_e = dz_q + β_c · 2 (z_e − z_q) / B``
     (straight-through plus commitment) and, unless ``learn_codebook`` is off (EMA
     updates), writes the codebook loss's gradient into the store. :attr:`last_loss` is
-    the batch's ``mean_b ‖z_e − z_q‖²`` (the value of both VQ losses).
+    the batch's ``mean_b ‖z_e − z_q‖²`` (the value of both VQ losses); after
+    ``backward``, :attr:`regulariser` is the VQ loss, ``(β_c + learn_codebook) ·
+    last_loss``. β does not weight it (``forward_train`` ignores it, and the noise).
     """
 
     def __init__(self, store: ParameterStore, name: str, codes: int, code_dim: int,
@@ -234,6 +236,10 @@ class VectorQuantiser(Layer):
         z_q_h[:-1] = self.codebook[codes].T
         return z_q_h
 
+    def forward_train(self, h: np.ndarray, noise: np.ndarray | None,
+                      beta: float) -> np.ndarray:
+        return self.forward(h)
+
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
         z_e = self.last_inputs
         assert z_e.shape[1] == self.last_codes.size > 0, "backward() before forward()"
@@ -245,6 +251,7 @@ class VectorQuantiser(Layer):
         self.last_loss, dz_e = commitment_loss(
             z_e, z_q, scale=self.commitment,
             grad_out=self._buffer("dz_e", z_e.shape, z_e.dtype))
+        self.regulariser = (self.commitment + self.learn_codebook) * self.last_loss
         dz_e += dy  # straight through: the decoder's gradient at z_q, unchanged
         return dz_e
 
@@ -296,14 +303,11 @@ class VQVAE(Model):
     :attr:`code_usage`, the frequencies :meth:`sample` draws codes from.
     """
 
-    regulariser_name = "VQ loss"
-    regulariser_uses_beta = False
     #: samples per code in one dead-code window: uniform usage would give each code this many
     WINDOW_SAMPLES_PER_CODE = 32
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
-        self.quantiser.bind(self.store)
         k, d = config.codes, config.latent_dim
         self.code_usage = np.zeros(k, dtype=np.float64)
         self.dead_codes_reseeded = 0
@@ -320,6 +324,7 @@ class VQVAE(Model):
                         Dense(s, "enc2", c.hidden_dim, c.latent_dim)]
         self.quantiser = VectorQuantiser(s, "codebook", c.codes, c.latent_dim, c.commitment,
                                          learn_codebook=c.ema_decay is None)
+        self.bottleneck = self.quantiser
         self.decoder = [Dense(s, "dec1", c.latent_dim, c.hidden_dim), ReLU(),
                         Dense(s, "dec2", c.hidden_dim, c.input_dim)]  # logits
 
@@ -437,20 +442,6 @@ class VQVAE(Model):
         """The VQ loss is this times ``‖z_e − z_q‖²``: ``1 + β_c`` (codebook + commitment),
         or ``β_c`` when EMA moves the codebook."""
         return self.config.commitment + (self.config.ema_decay is None)
-
-    def train_step(self, x_h: np.ndarray, beta: float,
-                   eps: np.ndarray | None) -> tuple[float, float]:
-        """Forward + backward on ``x_h: (D + 1, B)`` (β and ``eps`` are unused); returns
-        the per-sample ``(recon, VQ loss)``. The encoder's gradient is the decoder's at
-        ``z_q`` plus the commitment gradient; the codebook's is the codebook loss's (zero
-        with EMA)."""
-        z_e = _forward(self.encoder, x_h)
-        logits = _forward(self.decoder, self.quantiser.forward(z_e))
-        recon, dlogits = bce_with_logits(
-            logits, x_h[:-1], grad_out=self._buffer("dlogits", logits.shape, logits.dtype))
-        dz_e = self.quantiser.backward(_backward(self.decoder, dlogits, need_dx=True))
-        _backward(self.encoder, dz_e, need_dx=False)
-        return recon, self.vq_loss_weight * self.quantiser.last_loss
 
     def after_step(self) -> None:
         """After the optimiser's update: the EMA codebook update (if on), the usage

@@ -194,3 +194,23 @@ def test_vae_step_loss_equals_evaluate_with_same_noise(rng: np.random.Generator)
     report = model.evaluate(x)  # z = mu, the same as zero noise
     assert recon == pytest.approx(report.recon, rel=1e-12)
     assert kl == pytest.approx(report.kl, rel=1e-12)
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.4])
+def test_gaussian_bottleneck_adds_the_weighted_kl_gradient(beta: float,
+                                                           rng: np.random.Generator) -> None:
+    """``forward_train`` + ``backward`` give d(sum(w * z) + β KL)/dstats."""
+    k = 2
+    sampler = GaussianSample(k)
+    stats = rng.standard_normal((2 * k, 5))
+    eps = rng.standard_normal((k, 5))
+    weights = rng.standard_normal((k, 5))
+
+    def loss() -> float:
+        z = sampler.forward_train(stats, eps, beta)[:k]
+        return float(np.sum(weights * z)) + beta * sampler.regulariser
+
+    loss()
+    assert sampler.regulariser == pytest.approx(gaussian_kl(stats)[0], rel=1e-12)
+    dstats = sampler.backward(weights.copy()).copy()
+    assert_gradients_close(dstats, numerical_gradient(loss, stats))
