@@ -155,3 +155,16 @@ def test_dataset_without_labels_gets_one_colour(qtbot, make_window) -> None:
                                      window.panels["map"].maps["vae"].vb.viewRect().center()))
     assert "label" not in window.panels["map"]._hover_text.text()
     assert load_digits().name == "digits"
+
+
+def test_window_opened_on_a_given_data_set_trains_on_it(qtbot, make_window) -> None:
+    images, labels = squares(60)
+    ds = Dataset(images=images.reshape(60, -1).astype(np.float32) / 255, labels=labels,
+                 image_shape=(16, 16), name="given")
+    window = make_window(dataset=ds, autostart=True)
+    assert window.session.dataset is ds and "given: 60 images, 16×16" in window.windowTitle()
+    qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)  # no pretrained model fits
+    assert window.session.model("vae").input_dim == 256
+    assert window.panels["map"].maps["vae"].points.shape == (60, 2)
+    window.training.pause()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)

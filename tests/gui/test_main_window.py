@@ -13,8 +13,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 import latentlab
-from latentlab.gui.panels.latent_map import HOVER_RADIUS_PX
 from latentlab.gui.training.controller import TrainingState
+from latentlab.gui.widgets.map_plot import HOVER_RADIUS_PX
 
 TIMEOUT = 20_000  # ms: generous, the CI machine is shared
 

@@ -28,6 +28,7 @@ from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
 
 from ..session import LabSession
 from ..slots import KIND_TITLES, Kind, is_variational
+from ..widgets.map_plot import subscript
 from .base import Panel
 
 __all__ = ["DiagnosticsPanel", "collapse_warning"]
@@ -43,10 +44,6 @@ _WARNING_STYLE = (
     "QLabel { background: #fff3cd; color: #5c4300; border: 1px solid #e0b040;"
     " border-radius: 4px; padding: 6px; }"
 )
-
-
-def _sub(n: int) -> str:
-    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def _and_list(items: list[str]) -> str:
@@ -271,7 +268,7 @@ class DiagnosticsPanel(Panel):
             plot.setLabel("left", "KL, nats per sample")
             plot.setLabel("bottom", "latent dimension")
             step = max(1, k // 16)
-            bottom.setTicks([[(i, f"z{_sub(i + 1)}") for i in range(0, k, step)], []])
+            bottom.setTicks([[(i, f"z{subscript(i + 1)}") for i in range(0, k, step)], []])
             plot.setXRange(-0.6, k - 0.4, padding=0.0)
             self._chart.setToolTip(
                 "Mean KL(q(zₖ|x) ‖ N(0, 1)) over the data for each latent dim: how many nats\n"

@@ -38,6 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core import limits
+
 from ..session import LabSession
 from ..widgets.mosaic import MosaicView
 from .base import Panel
@@ -47,7 +49,7 @@ __all__ = ["GalleryPanel"]
 SAMPLE_COUNTS = (16, 25, 36, 64)
 T_MIN, T_MAX = 0.1, 3.0
 _SLIDER_STEPS_PER_UNIT = 100  # slider ticks are hundredths of T
-_SEED_MAX = 2**31 - 1
+_SEED_MAX = int(limits.SEED.high)
 HIGHLIGHT_COLOR = (255, 165, 0)
 
 

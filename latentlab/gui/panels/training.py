@@ -12,9 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,15 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latentlab.core import EpochReport, TrainConfig
+from latentlab.core import EpochReport, TrainConfig, limits
 
 from ..session import LabSession, TrainingSettings
 from ..slots import KIND_TITLES, is_variational
 from ..training.controller import Progress, TrainingState
+from ..widgets.loss_curves import LossCurves
 from .base import Panel
 
-BETA_MIN, BETA_MAX = 0.1, 10.0
-_SLIDER_STEPS = 200  # slider position 0..200 ↔ log10(β) from -1 to +1
+BETA_MIN, BETA_MAX = limits.BETA_SLIDER.low, limits.BETA_SLIDER.high
+_SLIDER_STEPS = 200  # slider position 0..200 ↔ log10(β) from log10(BETA_MIN) to log10(BETA_MAX)
+_LOG_LOW, _LOG_HIGH = math.log10(BETA_MIN), math.log10(BETA_MAX)
 SPEED_CHOICES: tuple[tuple[str, float | None], ...] = (
     ("As fast as possible", None),
     ("30 epochs/s", 30.0),
@@ -46,16 +45,19 @@ SPEED_CHOICES: tuple[tuple[str, float | None], ...] = (
     ("3 epochs/s", 3.0),
     ("1 epoch/s", 1.0),
 )
-CURVE_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#333333"}
+
+
+def _widget_low(allowed: limits.Range) -> float:
+    return allowed.low if allowed.widget_low is None else allowed.widget_low
 
 
 def beta_to_slider(beta: float) -> int:
     beta = min(BETA_MAX, max(BETA_MIN, beta))
-    return round((math.log10(beta) + 1.0) / 2.0 * _SLIDER_STEPS)
+    return round((math.log10(beta) - _LOG_LOW) / (_LOG_HIGH - _LOG_LOW) * _SLIDER_STEPS)
 
 
 def slider_to_beta(position: int) -> float:
-    return float(10.0 ** (position / _SLIDER_STEPS * 2.0 - 1.0))
+    return float(10.0 ** (_LOG_LOW + position / _SLIDER_STEPS * (_LOG_HIGH - _LOG_LOW)))
 
 
 def _fmt_time(seconds: float) -> str:
@@ -85,9 +87,10 @@ class TrainingPanel(Panel):
         self.model_box.setToolTip(
             "Which model Start trains. The VAE and the autoencoder (or linear AE) each keep "
             "their own map, so you can compare them side by side.")
-        self.latent_box = self._spin(2, 32, d.latent_dim, "Latent dimensions K (2 = a flat map)")
-        self.hidden_box = self._spin(4, 1024, d.hidden_dim, "Hidden layer width")
-        self.seed_box = self._spin(0, 2**31 - 1, d.seed, "Random seed: same seed, same weights")
+        self.latent_box = self._spin(limits.LATENT_DIM, d.latent_dim,
+                                     "Latent dimensions K (2 = a flat map)")
+        self.hidden_box = self._spin(limits.HIDDEN_DIM, d.hidden_dim, "Hidden layer width")
+        self.seed_box = self._spin(limits.SEED, d.seed, "Random seed: same seed, same weights")
 
         self.beta_slider = QSlider(Qt.Orientation.Horizontal)
         self.beta_slider.setRange(0, _SLIDER_STEPS)
@@ -107,17 +110,17 @@ class TrainingPanel(Panel):
         self.beta_mode.setToolTip("What a new β does: keep training the current weights with "
                                   "the new β, or start again from freshly seeded weights.")
 
-        self.warmup_box = self._spin(0, 100_000, d.warmup_epochs,
+        self.warmup_box = self._spin(limits.WARMUP_EPOCHS, d.warmup_epochs,
                                      "KL warm-up: β ramps linearly from 0 over this many "
                                      "epochs (cures posterior collapse)")
-        self.epochs_box = self._spin(1, 1_000_000, d.epochs, "Epochs per training run")
+        self.epochs_box = self._spin(limits.EPOCHS, d.epochs, "Epochs per training run")
         self.lr_box = QDoubleSpinBox()
         self.lr_box.setDecimals(4)
-        self.lr_box.setRange(0.0001, 1000.0)
+        self.lr_box.setRange(_widget_low(limits.LR), limits.LR.high)
         self.lr_box.setSingleStep(0.0005)
         self.lr_box.setValue(d.lr)
         self.lr_box.setToolTip("Adam learning rate (try 1000 to see divergence handled)")
-        self.batch_box = self._spin(1, 4096, d.batch_size, "Minibatch size")
+        self.batch_box = self._spin(limits.BATCH_SIZE, d.batch_size, "Minibatch size")
         self.speed_box = QComboBox()
         for text, rate in SPEED_CHOICES:
             self.speed_box.addItem(text, rate)
@@ -184,30 +187,7 @@ class TrainingPanel(Panel):
         buttons.addWidget(self.step_button, 1)
         buttons.addWidget(self.reset_button, 1)
 
-        self.curves = pg.PlotWidget(background="w")
-        self.curves.setMinimumHeight(150)
-        plot = self.curves.getPlotItem()
-        plot.setTitle("Loss per sample", size="10pt", color="#333")
-        plot.setLabel("bottom", "epoch")
-        # No grid and 1-px pens: measured on the live window, the grid cost ~6 ms and
-        # 1.6-px pens ~3 ms per repaint of this chart (11.9 ms -> 1.4 ms without both).
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.setMouseEnabled(x=False, y=False)
-        plot.getViewBox().disableAutoRange()
-        plot.hideButtons()
-        legend = plot.addLegend(offset=(-6, 6), labelTextSize="8pt", colCount=3,
-                                brush=pg.mkBrush(255, 255, 255, 200))
-        legend.setLabelTextColor("#222")
-        self._curve = {
-            key: plot.plot([], [], name=name, pen=pg.mkPen(CURVE_COLOURS[key], width=1))
-            for key, name in (("recon", "reconstruction"), ("kl", "KL"), ("total", "total"))
-        }
-        self._history: list[EpochReport] = []
-        # The curves' data as growing arrays (recon, kl, total per epoch): a redraw
-        # never rebuilds them from the whole history, however long the session runs.
-        self._values = np.zeros((0, 3), dtype=np.float64)
-        self._kind = self.model_kind
+        self.curves = LossCurves()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -305,9 +285,10 @@ class TrainingPanel(Panel):
         self.progress.setFormat(text)
 
     @staticmethod
-    def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    def _spin(allowed: limits.Range, value: int, tip: str) -> QSpinBox:
+        """A spin box over the setting's range (from its ``widget_low`` when it has one)."""
         box = QSpinBox()
-        box.setRange(lo, hi)
+        box.setRange(int(_widget_low(allowed)), int(allowed.high))
         box.setValue(value)
         box.setToolTip(tip)
         return box
@@ -436,84 +417,41 @@ class TrainingPanel(Panel):
         self.progress.setFormat(text)
 
     def export_curves_png(self, path: str, width: int = 1200) -> None:
-        """Write the loss-curve chart as a PNG ``width`` pixels wide (height follows the
-        chart's aspect); never opens a dialog."""
-        if width < 1:
-            raise ValueError(f"export width must be positive, got {width}")
-        exporter = ImageExporter(self.curves.getPlotItem())
-        params = exporter.parameters()
-        params["width"] = int(width)
-        params["background"] = pg.mkColor("w")
-        if not exporter.export(str(path)):
-            raise OSError(f"could not write {path}")
+        """Write the loss-curve chart as a PNG ``width`` pixels wide (never a dialog)."""
+        self.curves.export_png(path, width)
 
     def set_history(self, kind: str, history: list[EpochReport]) -> None:
         """Show the loss curves of ``history`` (every epoch of the selected model)."""
-        self._kind = kind
-        self._history = list(history)
-        self._values = np.array([[r.recon, r.kl, r.total] for r in history],
-                                dtype=np.float64).reshape(-1, 3)
-        self.redraw_curves()
+        self.curves.set_history(kind, history)
+        self._show_last()
 
     def append_history(self, reports: list[EpochReport], redraw: bool = True) -> None:
-        if reports:
-            self._history.extend(reports)
-            new = np.array([[r.recon, r.kl, r.total] for r in reports], dtype=np.float64)
-            self._values = np.concatenate([self._values, new])
-            if redraw:
-                self.redraw_curves()
+        self.curves.append(reports)
+        if redraw and reports:
+            self.redraw_curves()
 
     def redraw_curves(self) -> None:
-        h = self._history
-        v = self._values
-        x = np.arange(1, len(v) + 1, dtype=np.float64)
-        variational = is_variational(self._kind)
-        self._curve["recon"].setData(x, v[:, 0])
-        self._curve["total"].setData(x, v[:, 2])
-        kl = v[:, 1] if variational else np.zeros(0)
-        self._curve["kl"].setData(x if variational else np.zeros(0), kl)
-        self._curve["kl"].setVisible(variational)
-        self._curve["total"].setVisible(variational)
-        self._fit_curves()
+        self.curves.redraw()
+        self._show_last()
+
+    def _show_last(self) -> None:
+        h = self.curves.history
         if h:
             self.show_figures(h[-1])
         else:
             self.figures.setText("—")
 
-    def _fit_curves(self) -> None:
-        """Grow the x axis in nice steps and move the y axis only when the curves leave it
-        or shrink to a fraction of it: re-ticking axes on every redraw is what costs."""
-        h = self._history
-        vb = self.curves.getPlotItem().getViewBox()
-        if not h:
-            vb.setRange(xRange=(0, 10), yRange=(0, 1), padding=0)
-            return
-        n = len(h)
-        step = 10 ** max(1, math.floor(math.log10(max(n, 1))))
-        x_max = max(10, math.ceil(n / step) * step if n > 0 else 10)
-        cols = self._values if is_variational(self._kind) else self._values[:, :1]
-        values = cols[max(0, n // 10):] if n > 20 else cols  # ignore the first, huge epochs
-        values = values[np.isfinite(values)]
-        if values.size == 0:
-            return
-        lo, hi = min(0.0, float(values.min())), float(values.max())
-        hi = hi if hi > lo else lo + 1.0
-        (cx0, cx1), (cy0, cy1) = vb.viewRange()
-        if (cx0, cx1) != (0, x_max):
-            vb.setRange(xRange=(0, x_max), padding=0)
-        if hi > cy1 or lo < cy0 or hi < cy0 + 0.5 * (cy1 - cy0):
-            vb.setRange(yRange=(lo, lo + (hi - lo) * 1.15), padding=0)
-
     def show_figures(self, r: EpochReport) -> None:
-        if is_variational(self._kind):
+        n = len(self.curves.history)
+        if is_variational(self.curves.kind):
             self.figures.setText(
                 f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>KL</b> {r.kl:.2f} &nbsp; "
                 f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(β = {r.beta:.2f}, "
-                f"epoch {len(self._history)}; BCE + β·KL per sample)</span>")
+                f"epoch {n}; BCE + β·KL per sample)</span>")
         else:
             self.figures.setText(
                 f"<b>MSE per pixel</b> {r.recon:.4f} &nbsp; <span style='color:#666'>"
-                f"(epoch {len(self._history)})</span>")
+                f"(epoch {n})</span>")
 
     # -- β --------------------------------------------------------------------------------
     def _on_beta_slider(self, position: int) -> None:

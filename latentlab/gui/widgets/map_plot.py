@@ -1,0 +1,228 @@
+"""One latent map: a PlotItem with the encoded points of a slot's model, coloured by
+label, with a crosshair, the prior's circles (VAE), the interpolation path and a fit that
+follows the data without re-ranging every frame. The latent map panel shows one or two."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
+
+from latentlab.core import Model
+
+from ..slots import KIND_TITLES, SLOT_TITLES, Kind, Slot, is_variational
+from .point_cloud import PointCloudItem
+
+#: Matplotlib's "tab10": ten colours that stay distinguishable for most colour-vision types.
+LABEL_COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+HOVER_RADIUS_PX = 8.0
+
+
+def label_groups(labels: np.ndarray | None, names: Sequence[str] | None = None
+                 ) -> list[tuple[np.ndarray | None, str, str]]:
+    """(row indices or None for all, legend name, colour) per label, in label order;
+    ``names[c]`` is label c's legend name (default: the number)."""
+    if labels is None:
+        return [(None, "data", "#4477aa")]
+
+    def name(c: int) -> str:
+        return names[c] if names is not None and 0 <= c < len(names) else str(c)
+
+    return [(np.flatnonzero(labels == c), name(int(c)), LABEL_COLOURS[i % len(LABEL_COLOURS)])
+            for i, c in enumerate(np.unique(labels))]
+
+
+def _colour_index(labels: np.ndarray | None,
+                  groups: list[tuple[np.ndarray | None, str, str]]) -> np.ndarray | None:
+    if labels is None:
+        return None
+    colour_of = np.zeros(len(labels), dtype=int)
+    for i, (idx, _n, _c) in enumerate(groups):
+        colour_of[idx] = i
+    return colour_of
+
+
+class MapPlot:
+    """One PlotItem: per-label scatters, a legend, a crosshair and the current model."""
+
+    def __init__(self, slot: str, labels: np.ndarray | None) -> None:
+        self.slot = slot
+        self.plot = pg.PlotItem()
+        self.plot.setObjectName(f"latentMap-{slot}")
+        self._title = f"{SLOT_TITLES[slot]} — training…"
+        self.plot.setTitle(self._title)
+        self.plot.setLabel("bottom", "z₁")
+        self.plot.setLabel("left", "z₂")
+        for axis in ("bottom", "left"):
+            # Latent coordinates are plain numbers: never relabel them "×0.001".
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        # No grid: an axis that draws grid lines repaints with every frame of the cloud.
+        # The VAE map gets the prior's 1σ/2σ/3σ circles instead, a more useful guide.
+        self.plot.setMenuEnabled(True)
+        self.plot.hideButtons()
+        self.vb: pg.ViewBox = self.plot.getViewBox()
+        self.vb.setAspectLocked(True, 1.0)  # equal scales: the prior's circles stay round
+        groups = label_groups(labels)
+        self.cloud = PointCloudItem([pg.mkColor(c) for _i, _n, c in groups],
+                                    _colour_index(labels, groups))
+        self.cloud.setZValue(1)
+        self.plot.addItem(self.cloud)
+        self.auto_fit = True
+        self.vb.disableAutoRange()
+        self.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        pen = pg.mkPen("#111", width=1.5, style=Qt.PenStyle.DashLine)
+        self.vline = pg.InfiniteLine(angle=90, pen=pen, movable=False)
+        self.hline = pg.InfiniteLine(angle=0, pen=pen, movable=False)
+        # A plain ellipse that ignores the view's scaling: a 14-px ring at any zoom, moved
+        # with setPos (a ScatterPlotItem rebuilds its spots and bounds on every click).
+        self.marker = QGraphicsEllipseItem(-7.0, -7.0, 14.0, 14.0)
+        self.marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.marker.setPen(pg.mkPen("#111", width=2))
+        self.marker.setBrush(pg.mkBrush(255, 255, 255, 90))
+        for item in (self.vline, self.hline, self.marker):
+            item.setZValue(10)
+            item.setVisible(False)
+            self.plot.addItem(item, ignoreBounds=True)
+        # The interpolation path (drawn on the map of the model it interpolates).
+        self.path_item = pg.PlotDataItem(
+            pen=pg.mkPen("#222", width=2, style=Qt.PenStyle.DashLine), symbol="o",
+            symbolSize=6, symbolBrush=pg.mkBrush("#ffffff"), symbolPen=pg.mkPen("#222"))
+        self.path_item.setZValue(9)
+        self.path_item.setVisible(False)
+        self.plot.addItem(self.path_item, ignoreBounds=True)
+        self.path: np.ndarray | None = None  # (N, K) latent path, or None
+        self.prior_rings: list[QGraphicsEllipseItem] = []
+        if slot == Slot.VAE:
+            ring_pen = pg.mkPen(150, 150, 150, 140, width=1, style=Qt.PenStyle.DashLine)
+            ring_pen.setCosmetic(True)
+            for r in (1.0, 2.0, 3.0):
+                ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
+                ring.setPen(ring_pen)
+                ring.setZValue(0)
+                ring.setToolTip(f"{r:g}σ circle of the prior N(0, I)")
+                self.plot.addItem(ring, ignoreBounds=True)
+                self.prior_rings.append(ring)
+        self.model: Model | None = None
+        self.data_label = ""  # e.g. "squares, 600 images" after an import ("" = digits)
+        self.points = np.zeros((0, 2), dtype=np.float32)  # the shown 2-D coordinates
+        self.axes = (0, 1)
+        self._axis_names = (0, 1)
+
+    def set_model(self, model: Model, mu: np.ndarray, axes: tuple[int, int]) -> None:
+        """Show ``model`` whose codes of the data are ``mu: (N, K)``, on ``axes``."""
+        self.model = model
+        ax, ay = axes
+        self.axes = (ax, ay)
+        self.points = np.ascontiguousarray(mu[:, [ax, ay]])
+        self.cloud.set_points(self.points)
+        self.fit(force=False)
+        name = KIND_TITLES[Kind(model.kind)] if self.slot == Slot.AE else SLOT_TITLES[self.slot]
+        title = (f"{name} latent space (μ)" if is_variational(model.kind)
+                 else f"{name} latent space")
+        if self.data_label:
+            title += f" · {self.data_label}"
+        if title != self._title:  # a title change re-lays-out the plot: only when needed
+            self._title = title
+            self.plot.setTitle(title)
+        if self._axis_names != (ax, ay):
+            self._axis_names = (ax, ay)
+            self._draw_path()
+            self.plot.setLabel("bottom", f"z{subscript(ax + 1)}")
+            self.plot.setLabel("left", f"z{subscript(ay + 1)}")
+
+    def set_labels(self, labels: np.ndarray | None,
+                   groups: list[tuple[np.ndarray | None, str, str]]) -> None:
+        """A new data set: new point colours, no model, no path, a fresh fit."""
+        self.cloud.set_groups([pg.mkColor(c) for _i, _n, c in groups],
+                              _colour_index(labels, groups))
+        self.set_path(None)
+        self.auto_fit = True
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the model (after Reset): an empty map until the next model arrives."""
+        self.model = None
+        self.points = np.zeros((0, 2), dtype=np.float32)
+        self.cloud.set_points(self.points)
+        name = SLOT_TITLES[self.slot]
+        self._title = f"{name} — not trained (press Start)"
+        if self.data_label:
+            self._title += f" · {self.data_label}"
+        self.plot.setTitle(self._title)
+
+    def set_path(self, path: np.ndarray | None) -> None:
+        """Draw ``path`` (N, K) projected to the shown axes (``None`` hides it)."""
+        self.path = None if path is None else np.asarray(path, dtype=np.float64)
+        self._draw_path()
+
+    def _draw_path(self) -> None:
+        path = self.path
+        ax, ay = self.axes
+        if path is None or path.ndim != 2 or path.shape[1] <= max(ax, ay):
+            self.path_item.setData([], [])
+            self.path_item.setVisible(False)
+            return
+        self.path_item.setData(path[:, ax], path[:, ay])
+        self.path_item.setVisible(True)
+
+    def set_current(self, xy: tuple[float, float] | None) -> None:
+        visible = xy is not None
+        for item in (self.vline, self.hline, self.marker):
+            item.setVisible(visible)
+        if xy is not None:
+            self.vline.setValue(xy[0])
+            self.hline.setValue(xy[1])
+            self.marker.setPos(float(xy[0]), float(xy[1]))
+
+    def _on_manual_range(self, *_args) -> None:
+        self.auto_fit = False  # the user panned or zoomed: stop following the data
+
+    def fit(self, force: bool) -> None:
+        """Keep every point in view without re-ranging on every frame.
+
+        The range only changes when points leave it or the cloud shrinks to under half of
+        it, so the axes (slow to re-tick) are not regenerated 30 times a second.
+        """
+        if force:
+            self.auto_fit = True
+        bounds = self.cloud.bounds()
+        if not self.auto_fit or bounds is None:
+            return
+        (x0, x1), (y0, y1) = bounds
+        span_x, span_y = max(x1 - x0, 1e-3), max(y1 - y0, 1e-3)
+        (cx0, cx1), (cy0, cy1) = self.vb.viewRange()
+        inside = cx0 <= x0 and x1 <= cx1 and cy0 <= y0 and y1 <= cy1
+        # With a locked aspect one axis is always wider than the data: only both count.
+        loose = span_x < 0.5 * (cx1 - cx0) and span_y < 0.5 * (cy1 - cy0)
+        if force or not inside or loose:
+            pad_x, pad_y = 0.12 * span_x, 0.12 * span_y
+            self.vb.setRange(xRange=(x0 - pad_x, x1 + pad_x), yRange=(y0 - pad_y, y1 + pad_y),
+                             padding=0)
+
+    def nearest(self, scene_pos: QPointF) -> int | None:
+        """Index of the data point within a few pixels of ``scene_pos``, if any."""
+        if len(self.points) == 0:
+            return None
+        p = self.vb.mapSceneToView(scene_pos)
+        px, py = self.vb.viewPixelSize()
+        if not (px > 0 and py > 0):
+            return None
+        dx = (self.points[:, 0] - p.x()) / px
+        dy = (self.points[:, 1] - p.y()) / py
+        d2 = dx * dx + dy * dy
+        i = int(np.argmin(d2))
+        return i if d2[i] <= HOVER_RADIUS_PX**2 else None
+
+
+def subscript(n: int) -> str:
+    """12 → "₁₂" (axis names such as z₁₂)."""
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+__all__ = ["HOVER_RADIUS_PX", "LABEL_COLOURS", "MapPlot", "label_groups", "subscript"]
