@@ -54,6 +54,7 @@ from .safeload import (
     NPY_MAGIC,
     ZIP_MAGIC,
     ArrayHeader,
+    DtypeProblem,
     FileProblem,
     check_member_size,
     iter_chunks,
@@ -76,7 +77,6 @@ CSV_LABEL_HEADERS = ("label", "labels")
 _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_UBYTE = 0x08
 _IMAGE_KINDS = "biuf"
-_DTYPE_KINDS = "biufcmMSUV"  # everything but objects: refused with a wording of our own
 _CSV_BATCH_BYTES = 4 << 20
 
 
@@ -116,7 +116,7 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
         except (zipfile.BadZipFile, EOFError, OSError, zlib.error, KeyError) as exc:
             raise DataFileError(f"{path}: corrupt or truncated file ({one_line(exc)})"
                                 ) from None
-        except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise DataFileError(f"{path}: not a usable data file ({one_line(exc)})") from None
     return make_dataset(images, labels, name=_stem(path), source=str(path),
                         label_names=names)
@@ -304,28 +304,30 @@ def _image_dtype_problem(dtype: np.dtype, where: str) -> DataFileError:
 
 
 def _image_header(stream: IO[bytes], where: str) -> ArrayHeader:
-    header = read_npy_header(stream, kinds=_DTYPE_KINDS, max_values=MAX_VALUES,
-                             max_bytes=MAX_ARRAY_BYTES)
-    if header.dtype.kind not in _IMAGE_KINDS or (
-            header.dtype.kind in "iu" and header.dtype != np.uint8):
+    """A ``.npy`` header of images: dtype, then shape, checked before any data is read."""
+    try:
+        header = read_npy_header(stream, kinds=_IMAGE_KINDS, max_values=MAX_VALUES,
+                                 max_bytes=MAX_ARRAY_BYTES)
+    except DtypeProblem as problem:
+        raise _image_dtype_problem(problem.dtype, where) from None
+    if header.dtype.kind in "iu" and header.dtype != np.uint8:
         raise _image_dtype_problem(header.dtype, where)
+    _layout(header.shape, where)
     return header
 
 
-def _stream_images(open_data: DataOpener, header: ArrayHeader, where: str,
-                   trailing_allowed: bool = False) -> np.ndarray:
+def _stream_images(open_data: DataOpener, header: ArrayHeader, where: str) -> np.ndarray:
     """The images of ``header`` as float32 in [0, 1], shape ``header.shape``.
 
     Pass 1 reads every chunk and checks the values (floats: finite, in [0, 1]) and the
     stream (complete, nothing after the data) keeping one chunk in memory; pass 2 reads
     again and converts into the result, which exists only once the file is known good."""
-    _layout(header.shape, where)
     stats = _ValueStats()
     with open_data() as stream:
         for chunk in iter_chunks(stream, header):
             if header.dtype.kind == "f":
                 stats.add(chunk)
-        if not trailing_allowed and stream.read(1):
+        if stream.read(1):
             raise DataFileError(f"{where}extra bytes after the {header.shape} array; the "
                                 "file is corrupt or not what its header says")
     _check_float_stats(stats, where)

@@ -327,7 +327,7 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, KeyError) as exc:
         raise ModelFileError(f"{path}: corrupt or truncated model file ({one_line(exc)})"
                              ) from None
-    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ModelFileError(f"{path}: not a usable model file ({one_line(exc)})") from None
 
 

@@ -131,8 +131,10 @@ class ArrayHeader:
 def _parse_npy_dict(text: str) -> tuple[tuple[int, ...], np.dtype, bool]:
     try:
         header = ast.literal_eval(text)
-    except Exception as exc:  # any parser failure (SyntaxError, ValueError, MemoryError…)
-        raise FileProblem(f"unreadable .npy header ({type(exc).__name__})") from None
+    except (RecursionError, MemoryError):
+        raise FileProblem("unreadable .npy header (nested too deeply)") from None
+    except Exception:  # any other parser failure: SyntaxError, ValueError, TokenError…
+        raise FileProblem("unreadable .npy header (not the dictionary NumPy writes)") from None
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
         raise FileProblem("the .npy header is not NumPy's {'descr', 'fortran_order', "
                           "'shape'}")
