@@ -15,6 +15,7 @@ import numpy as np
 
 from . import __version__
 from .blas import limit_blas_threads
+from .cli_data import add_data_options, load_data
 from .core import (
     MODEL_KINDS,
     DataFileError,
@@ -24,8 +25,6 @@ from .core import (
     Trainer,
     TrainingDiverged,
     limits,
-    load_dataset,
-    load_digits,
     save_model,
 )
 from .core.io import WriteFailed, atomic_write_text, writable_target
@@ -33,6 +32,7 @@ from .core.loss_labels import AT_MU, JSON_FIELDS, SAMPLED, VQ_JSON_FIELDS
 from .core.pca import pca_reconstruction_mse
 from .core.registry import ModelKind
 from .core.vqvae import VQVAE, VQLossReport
+from .export_cli import add_export_parser, plot_rate_distortion, run_export
 
 _DEFAULTS = TrainConfig()
 
@@ -105,11 +105,7 @@ def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> N
     parser.add_argument("--seed", type=_within(limits.SEED), default=_DEFAULTS.seed,
                         help="random seed; the same seed gives identical weights "
                              "(default: %(default)s)")
-    parser.add_argument("--data", metavar="PATH",
-                        help="train on your own images instead of the bundled 8x8 digits: "
-                             ".npz (arrays 'images' and optional 'labels'), .npy "
-                             "(N×H×W or N×D), .csv (one image per row) or MNIST IDX "
-                             "(…-idx3-ubyte[.gz]); uint8 0..255 or float 0..1")
+    add_data_options(parser)
 
 
 def _config_from(args: argparse.Namespace, beta: float) -> TrainConfig:
@@ -158,8 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(sweep, with_beta=False)
     sweep.add_argument("--betas", type=_beta_list, default=[0.25, 0.5, 1.0, 2.0, 4.0],
                        help="comma-separated β values (default: 0.25,0.5,1,2,4)")
-    sweep.add_argument("--csv", metavar="FILE",
+    sweep.add_argument("--csv", "--out", metavar="FILE", dest="csv",
                        help="write the CSV to FILE (atomically) instead of standard output")
+    sweep.add_argument("--plot", metavar="PNG",
+                       help="also draw the rate-distortion curve (KL against reconstruction, "
+                            "one point per β) as a PNG")
+    add_export_parser(sub)
     return parser
 
 
@@ -172,7 +172,7 @@ class _ProgressBar:
         self.started = time.perf_counter()
         self._drawn = 0.0
 
-    def update(self, epoch: int, total_loss: float) -> None:
+    def update(self, epoch: int, total_loss: float, label: str = "") -> None:
         now = time.perf_counter()
         # Redraw at most ~20 times a second: an epoch can take a millisecond.
         if not self.enabled or (now - self._drawn < 0.05 and epoch < self.total):
@@ -183,8 +183,8 @@ class _ProgressBar:
         elapsed = time.perf_counter() - self.started
         eta = elapsed / epoch * (self.total - epoch) if epoch else 0.0
         self.stream.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {epoch}/{self.total} "
-            f"loss {total_loss:.4f}  ETA {eta:4.1f}s ")
+            f"\r{label + ' ' if label else ''}[{'#' * filled}{'.' * (width - filled)}] "
+            f"{epoch}/{self.total} loss {total_loss:.4f}  ETA {eta:4.1f}s ")
         self.stream.flush()
 
     def close(self) -> None:
@@ -222,7 +222,7 @@ def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict
 
 def _load_data(args: argparse.Namespace) -> Dataset:
     """The bundled digits, or the data set named by ``--data`` (DataFileError if bad)."""
-    return load_dataset(args.data) if args.data else load_digits()
+    return load_data(args.data, args.image_size)
 
 
 def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -294,18 +294,27 @@ SWEEP_COLUMNS = ("beta", "epochs", "recon", "kl", "total", "total_sampled", "mse
 
 
 def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    if args.csv is not None:
-        writable_target(args.csv)  # before any training
+    if args.plot is not None and args.model != "vae":
+        stderr.write(f"latentlab sweep: error: --plot draws KL (rate) against reconstruction; "
+                     f"a {args.model} model has no KL (use --model vae)\n")
+        return 2
+    for target in (args.csv, args.plot):
+        if target is not None:
+            writable_target(target)  # before any training
     data = _load_data(args)
     rows = []
-    for beta in args.betas:
+    points = []
+    progress = _ProgressBar(len(args.betas) * args.epochs, stderr)
+    for n, beta in enumerate(args.betas):
         config = _config_from(args, beta)
         trainer = Trainer(config, data.images)
         started = time.perf_counter()
         try:
-            for _ in trainer.train():
-                pass
+            for report in trainer.train():
+                progress.update(n * args.epochs + report.epoch, report.total,
+                                f"β = {beta:g} ({n + 1}/{len(args.betas)})")
         except TrainingDiverged as exc:
+            progress.close()
             stderr.write(f"latentlab: β = {beta:g}: {exc}\n")
             return 1
         figures = final_figures(trainer.model, config, data.images)
@@ -313,14 +322,17 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                        seconds=round(time.perf_counter() - started, 4))
         rows.append(",".join("" if figures.get(c) is None else f"{figures[c]:.6g}"
                              for c in SWEEP_COLUMNS))
-        if stderr.isatty():
-            stderr.write(f"β = {beta:g}: recon {figures['recon']:.4f}, KL {figures['kl']:.4f}\n")
+        if "kl" in figures:
+            points.append((beta, figures["recon"], figures["kl"]))
+    progress.close()
     text = ",".join(SWEEP_COLUMNS) + "\n" + "\n".join(rows) + "\n"
-    if args.csv is None:
-        stdout.write(text)
-        return 0
     try:
-        atomic_write_text(args.csv, text)
+        if args.csv is None:
+            stdout.write(text)
+        else:
+            atomic_write_text(args.csv, text)
+        if args.plot is not None:
+            plot_rate_distortion(args.plot, points)
     except OSError as exc:
         stderr.write(f"latentlab sweep: {exc}\n")
         return 1
@@ -345,8 +357,8 @@ def has_display() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     limit_blas_threads(1)  # tiny matrices: BLAS worker threads only steal the cores
-    if args.command in ("train", "sweep"):
-        command = run_train if args.command == "train" else run_sweep
+    if args.command in ("train", "sweep", "export"):
+        command = {"train": run_train, "sweep": run_sweep, "export": run_export}[args.command]
         try:
             return command(args, sys.stdout, sys.stderr)
         except (DataFileError, WriteFailed) as exc:

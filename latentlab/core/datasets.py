@@ -93,7 +93,8 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
     ``.npz``: array ``images`` (or ``x``/``X``) and optional ``labels`` (or ``y``/``Y``);
     ``.npy``: one array; both N×H×W (or N×H×W×1) or N×D with D a square number of pixels.
     ``.csv``: one image per row of D = H·W numbers (square images), an optional header
-    row, and a first column of labels when the header names it ``label``.
+    row, and a first column of labels when the header names it ``label`` or, without a
+    header, when a row holds 1 + H·W numbers (and is not itself square).
     IDX: ``…-idx3-ubyte`` or ``…-idx3-ubyte.gz``; a sibling ``…-idx1-ubyte[.gz]`` with the
     same prefix (``images`` → ``labels`` as in MNIST's names) supplies the labels.
     """
@@ -461,6 +462,10 @@ def _read_csv(path: Path, handle: IO[bytes]) -> Images:
     has_header = not _is_number(fields[0])  # e.g. "label,p0,…" or "px0,px1,…"
     has_labels = has_header and fields[0].lower() in CSV_LABEL_HEADERS
     width = len(fields)
+    if not has_header and _is_square(width - 1) and not _is_square(width):
+        # 1 + H·W values a row without a header (e.g. MNIST as CSV): a label, then a square
+        # image; the labels must then be whole numbers (make_dataset checks them).
+        has_labels = True
     if width > MAX_PIXELS + 1:
         raise DataFileError(f"{path}: rows have {width:,} values; LatentLab takes at most "
                             f"{MAX_PIXELS:,} pixels per image")
@@ -510,6 +515,10 @@ def _read_csv(path: Path, handle: IO[bytes]) -> Images:
                                 "0..255")
         table = table.astype(np.uint8)
     return table, np.concatenate(labels) if has_labels else None, None
+
+
+def _is_square(n: int) -> bool:
+    return n > 0 and math.isqrt(n) ** 2 == n
 
 
 def _is_number(text: str) -> bool:

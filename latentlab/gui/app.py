@@ -71,7 +71,7 @@ def _application(argv: list[str]) -> QApplication:
 _BENIGN_QT_MESSAGES = ("This plugin does not support propagateSizeHints",)
 
 
-def _filter_benign_qt_messages() -> None:
+def filter_benign_qt_messages() -> None:
     """Drop known-benign Qt messages and pass every other one to the previous handler (or,
     without one, to stderr as Qt would)."""
     from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
@@ -96,7 +96,7 @@ def run(argv: list[str], smoke: bool = False, export_dir: Path | None = None) ->
     window runs its self-check instead of waiting for the user (see the module docstring);
     ``export_dir`` keeps the smoke check's PNGs there.
     """
-    _filter_benign_qt_messages()
+    filter_benign_qt_messages()
     if smoke:
         return _smoke(argv, export_dir)
     app = _application(argv)

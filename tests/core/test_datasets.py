@@ -234,7 +234,7 @@ def test_npz_without_images_or_with_mismatched_labels(tmp_path: Path) -> None:
     ("1,2,3\n4,5\n", "not a table of numbers"),  # ragged
     ("0,0.5,x,1\n", "not a table of numbers"),
     ("label,a,b,c,d\n1,0,0,0,0\n2,0,0,0\n", "not a table of numbers"),
-    ("0,1,2,3,4\n", "not a square number"),
+    ("0,1,2,3,4,5\n", "not a square number"),  # 5 values would be a label and 2×2
     ("0,0.5,1,2\n0,0,0,0\n", "range from 0 to 2"),
     ("0,300,1,2\n0,0,0,0\n", "range from 0 to 300"),
     ("0,-1,0,0\n0,0,0,0\n", "range from -1"),

@@ -11,12 +11,13 @@ points; they are never used for training. The points are the session's codes of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -38,6 +39,9 @@ from ..widgets.map_plot import MapPlot, label_groups, subscript
 from ..widgets.point_cloud import gray_pixmap
 from .base import Panel
 
+LEGEND_TEXT = "9pt"
+EXPORT_LEGEND_TEXT = "11pt"
+FIGURE_WIDTH = 720  # an exported map's width in scene units: a 1280 px PNG draws at ~1.8×
 MAX_LEGEND_ENTRIES = 24  # more classes than this: the legend says "+N more"
 
 
@@ -72,7 +76,7 @@ class LatentMapPanel(Panel):
         self.maps = {slot: MapPlot(slot, labels) for slot in Slot}
         # One legend for both maps, in a row of its own above them (never over the points).
         self._label_names: Sequence[str] | None = None
-        self.legend = pg.LegendItem(colCount=1, labelTextSize="9pt", horSpacing=10,
+        self.legend = pg.LegendItem(colCount=1, labelTextSize=LEGEND_TEXT, horSpacing=10,
                                     frame=False, labelTextColor="#222")
         self._legend_samples: list[pg.ScatterPlotItem] = []
         self._fill_legend(label_groups(labels))
@@ -281,14 +285,35 @@ class LatentMapPanel(Panel):
             height = self.natural_export_height(width)
         if width < 1 or height < 1:
             raise ValueError(f"export size must be positive, got {width}×{height}")
-        exporter = ImageExporter(self.view.ci)
-        params = exporter.parameters()
-        params["width"] = int(width)
-        # Setting the height re-derives the width from the aspect ratio unless that
-        # handler is blocked; the scene then renders centred in the requested canvas.
-        params.param("height").setValue(int(height), blockSignal=exporter.heightChanged)
-        params["background"] = pg.mkColor("w")
-        exporter.export(str(path))
+        with self._laid_out_as_figure(width, height):
+            exporter = ImageExporter(self.view.ci)
+            params = exporter.parameters()
+            params["width"] = int(width)
+            # Setting the height re-derives the width from the aspect ratio unless that
+            # handler is blocked; the scene then renders centred in the requested canvas.
+            params.param("height").setValue(int(height), blockSignal=exporter.heightChanged)
+            params["background"] = pg.mkColor("w")
+            exporter.export(str(path))
+
+    @contextlib.contextmanager
+    def _laid_out_as_figure(self, width: int, height: int) -> Iterator[None]:
+        """Lay the maps and legend out at ``width``:``height`` as a figure FIGURE_WIDTH
+        scene units wide (so text and points scale with the PNG, whatever the dock's size),
+        with the legend's text at a size a printed figure can read; then give them back."""
+        layout = self.view.ci
+        shown = layout.geometry()
+        self._set_legend_text(EXPORT_LEGEND_TEXT)
+        layout.setGeometry(QRectF(0, 0, FIGURE_WIDTH, FIGURE_WIDTH * height / width))
+        try:
+            yield
+        finally:
+            self._set_legend_text(LEGEND_TEXT)
+            layout.setGeometry(shown)
+
+    def _set_legend_text(self, size: str) -> None:
+        self.legend.setLabelTextSize(size)
+        for _sample, label in self.legend.items:
+            label.setText(label.text)  # setLabelTextSize keeps the old size until redrawn
 
     def export_svg(self, path: str) -> None:
         """Write the visible map(s) as an SVG drawing (every point a vector circle)."""

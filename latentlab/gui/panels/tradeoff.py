@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from latentlab.core.io import atomic_write_path
 
 from ..session import LabSession
 from ..slots import Slot, is_variational
@@ -299,6 +302,17 @@ class TradeoffPanel(Panel):
         """Record the shown model's figures as the point for the current β."""
         if self._figures is not None:
             self.record_point(self._beta, self._figures.recon, self._figures.kl)
+
+    def export_chart_png(self, path: str, width: int = 1000) -> None:
+        """Write the rate-distortion chart as a PNG ``width`` pixels wide (height follows
+        the chart's aspect), atomically; never opens a dialog."""
+        if width < 1:
+            raise ValueError(f"export width must be positive, got {width}")
+        exporter = ImageExporter(self._plot)
+        params = exporter.parameters()
+        params["width"] = int(width)
+        params["background"] = pg.mkColor("w")
+        atomic_write_path(path, exporter.export)
 
     def clear_points(self) -> None:
         """Remove every rate-distortion point."""

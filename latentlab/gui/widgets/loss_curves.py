@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QRectF
 
 from latentlab.core import EpochReport
 
@@ -95,15 +96,24 @@ class LossCurves(pg.PlotWidget):
             vb.setRange(yRange=(lo, lo + (hi - lo) * 1.15), padding=0)
 
     def export_png(self, path: str, width: int = 1200) -> None:
-        """Write the chart as a PNG ``width`` pixels wide (height follows the chart's
-        aspect); never opens a dialog."""
+        """Write the chart as a PNG ``width`` × 0.6 ``width`` pixels (a figure's shape,
+        whatever the dock's); never opens a dialog."""
         if width < 1:
             raise ValueError(f"export width must be positive, got {width}")
-        exporter = ImageExporter(self.getPlotItem())
+        plot = self.getPlotItem()
+        shown = plot.geometry()
+        # Lay the chart out as a 1000 × 600 figure for the export, then give it back its
+        # place on screen.
+        plot.setGeometry(QRectF(0, 0, 1000, 600))
+        exporter = ImageExporter(plot)
         params = exporter.parameters()
         params["width"] = int(width)
         params["background"] = pg.mkColor("w")
-        if not exporter.export(str(path)):
+        try:
+            written = exporter.export(str(path))
+        finally:
+            plot.setGeometry(shown)
+        if not written:
             raise OSError(f"could not write {path}")
 
 
