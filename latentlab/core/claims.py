@@ -12,8 +12,10 @@ __all__ = [
     "COLLAPSED_KL_MAX",
     "COLLAPSE_BETA_RANGE",
     "MAX_SAFE_BETA",
+    "PRIOR_SCALE_SIGMA",
     "WARMUP_TOOLTIP",
     "collapse_advice",
+    "collapse_banner",
 ]
 
 #: Smallest β at which a 2-D VAE on the digits had no active unit, over seeds 0–2 and
@@ -23,6 +25,10 @@ COLLAPSE_BETA_RANGE = (3.0, 3.75)
 MAX_SAFE_BETA = 2.5
 #: The largest KL per dim (nats) of an inactive dim in any measured run.
 COLLAPSED_KL_MAX = 0.0051
+
+#: The prior-scale view of a VAE's map: ±3.5σ of N(0, I) holds 99.95 % of each prior dim,
+#: so codes that sit in the prior's middle read as collapsed, not as a normal scatter.
+PRIOR_SCALE_SIGMA = 3.5
 
 _LOW, _HIGH = COLLAPSE_BETA_RANGE
 
@@ -42,3 +48,14 @@ def collapse_advice(beta: float | None = None) -> str:
         "or 8 latent dims: there the collapsed latent scores better on the objective, so "
         "warm-up, which only changes the path, cannot avoid it. What helped was a lower β: "
         f"at β ≤ {MAX_SAFE_BETA:g} every dim of every measured run stayed active.")
+
+
+def collapse_banner(kl_max: float, beta: float | None = None) -> str:
+    """The map's banner for a VAE with no active dim; ``kl_max``: its largest KL per dim."""
+    now = f" at β = {beta:g}" if beta is not None else ""
+    kl = "< 0.001" if kl_max < 0.001 else f"≤ {kl_max:.3f}"
+    return (
+        f"Posterior collapse{now}: no latent dim carries information (KL per dim {kl} "
+        f"nats). Every image gets the same code and decodes to one blur. On the "
+        f"digits this happened from β ≈ {_LOW:g}–{_HIGH:g}, with or without KL warm-up; "
+        f"β ≤ {MAX_SAFE_BETA:g} kept every dim.")

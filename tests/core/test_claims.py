@@ -11,6 +11,7 @@ from latentlab.core.claims import (
     MAX_SAFE_BETA,
     WARMUP_TOOLTIP,
     collapse_advice,
+    collapse_banner,
 )
 from latentlab.core.diagnostics import diagnose_latents
 
@@ -43,3 +44,10 @@ def test_the_texts_cite_the_figures_and_do_not_promise_a_cure() -> None:
     assert f"β ≤ {MAX_SAFE_BETA:g}" in advice
     assert "does not prevent posterior collapse" in WARMUP_TOOLTIP
     assert "cure" not in (advice + WARMUP_TOOLTIP).lower()
+
+
+def test_the_banner_states_the_collapsed_kl_and_the_measured_range() -> None:
+    assert "KL per dim < 0.001 nats" in collapse_banner(0.0004, 4.0)
+    assert "KL per dim ≤ 0.005 nats" in collapse_banner(0.0051)
+    assert collapse_banner(0.0, 4.0).startswith("Posterior collapse at β = 4:")
+    assert "β ≈ 3–3.75, with or without KL warm-up" in collapse_banner(0.0)

@@ -63,7 +63,9 @@ def test_collapse_warning_for_a_beta_4_vae(panel: DiagnosticsPanel, collapsed_va
     assert "KL ≈ 0.00" in warning
     # The KL axis keeps a floor, so the collapsed bars read as ~0 rather than filling it.
     assert panel._plot.getViewBox().viewRange()[1][1] >= 0.5
-    assert "KL warm-up" in warning and "smaller β" in warning and "β = 4" in warning
+    # what was measured, not a promise: warm-up does not prevent it, a lower β did
+    assert "with or without KL warm-up" in warning and "lower β" in warning
+    assert "now β = 4" in warning and "Try KL warm-up" not in warning
     assert panel._warning.isVisibleTo(panel)
     assert f"Active units: {diag.n_active} of 2" in panel._summary.text()
     assert "β = 4" in panel._heading.text()

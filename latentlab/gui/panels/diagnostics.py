@@ -24,6 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from latentlab.core.claims import collapse_advice
 from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
 
 from ..session import LabSession
@@ -53,8 +54,8 @@ def _and_list(items: list[str]) -> str:
 def collapse_warning(diag: LatentDiagnostics, beta: float | None = None) -> str:
     """The posterior-collapse message for ``diag`` (dims numbered from 1), or "" if none.
 
-    E.g. "Posterior collapse: 1 of 2 latent dims carry information (KL ≈ 0.00 in dim 2).
-    Try KL warm-up or a smaller β."
+    E.g. "Posterior collapse: 1 of 2 latent dims carry information (KL ≈ 0.00 in dim 2).",
+    then what was measured about it on the digits (:func:`core.claims.collapse_advice`).
     """
     if not diag.collapsed:
         return ""
@@ -75,8 +76,7 @@ def collapse_warning(diag: LatentDiagnostics, beta: float | None = None) -> str:
             f"information ({where}).")
     if diag.n_active == 0:
         text += " The decoder ignores z and draws much the same image for every input."
-    now = f" (now β = {beta:g})" if beta is not None else ""
-    return text + f" Try KL warm-up or a smaller β{now}."
+    return text + " " + collapse_advice(beta)
 
 
 class DiagnosticsPanel(Panel):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core.claims import PRIOR_SCALE_SIGMA, collapse_banner
 from latentlab.core.io import atomic_write_bytes
 
 from ..session import LabSession
@@ -142,6 +143,23 @@ class LatentMapPanel(Panel):
         row.addWidget(self._ax_x)
         row.addWidget(self._ax_y)
         row.addStretch(1)
+        self.prior_scale_action = QAction(f"&Prior scale (±{PRIOR_SCALE_SIGMA:g}σ) on the VAE map",
+                                          self)
+        self.prior_scale_action.setCheckable(True)
+        self.prior_scale_action.setObjectName("priorScaleAction")
+        self.prior_scale_action.setIconText(f"Prior scale ±{PRIOR_SCALE_SIGMA:g}σ")
+        self.prior_scale_action.setToolTip(
+            f"Fix the VAE map's axes to ±{PRIOR_SCALE_SIGMA:g}σ of the prior N(0, I), with its "
+            "1σ/2σ/3σ circles, instead of zooming to the codes: a collapsed latent then shows "
+            "as a dot at the prior's centre, not as a normal-looking scatter. On by itself "
+            "after a collapse.")
+        self.prior_scale_action.toggled.connect(self._apply_prior_scale)
+        self.prior_scale_action.triggered.connect(self._prior_scale_chosen)
+        self._prior_scale_auto = True  # until the user chooses, a collapse turns it on
+        self._prior_button = QToolButton()
+        self._prior_button.setDefaultAction(self.prior_scale_action)
+        self._prior_button.setObjectName("priorScaleButton")
+        row.addWidget(self._prior_button)
         fit = QToolButton()
         fit.setText("Fit view")
         fit.setToolTip("Zoom to show every point again (pan: drag, zoom: wheel)")
@@ -173,9 +191,11 @@ class LatentMapPanel(Panel):
         self.observe(s.axesChanged, lambda _x, _y: self._redraw_axes())
         self.observe(s.currentPointChanged, lambda: self.set_current(s.current_xy))
         self.observe(s.pathChanged, lambda path: self.set_path(s.primary_slot, path))
+        self.observe(s.modelSettled, self._show_collapse)
         self._show_mode(s.map_mode)
         for slot in Slot:
             self.show_slot(slot)
+        self._show_collapse(Slot.VAE)
         self.set_current(s.current_xy)
 
     # -- state ----------------------------------------------------------------------------
@@ -197,6 +217,7 @@ class LatentMapPanel(Panel):
         for m in self.maps.values():
             m.vb.setAspectLocked(True, 1.0)
             m.fit(force=True)
+        self._prior_button.setVisible(Slot.VAE in slots)
         self.view.ci.addItem(self.legend, row=0, col=0, colspan=len(slots))
         for col, slot in enumerate(slots):
             self.view.ci.addItem(self.maps[slot].plot, row=1, col=col)
@@ -273,9 +294,43 @@ class LatentMapPanel(Panel):
             m.set_path(path if s == slot else None)
 
     def fit_view(self) -> None:
-        """Zoom every map to show all its points again."""
+        """Zoom every map to show all its points again (leaving the prior scale)."""
+        if self.prior_scale_action.isChecked():
+            self._prior_scale_auto = False
+            self.prior_scale_action.setChecked(False)
         for m in self.maps.values():
             m.fit(force=True)
+
+    # -- posterior collapse -------------------------------------------------------------
+    @property
+    def banner_text(self) -> str:
+        """The VAE map's collapse banner as shown ("" when hidden)."""
+        banner = self.maps[Slot.VAE].banner
+        return banner.toPlainText() if banner.isVisible() else ""
+
+    def _apply_prior_scale(self, on: bool) -> None:
+        self.maps[Slot.VAE].set_prior_scale(on)
+
+    def _prior_scale_chosen(self, _checked: bool) -> None:
+        self._prior_scale_auto = False  # the user chose: a collapse no longer overrides it
+
+    def _show_collapse(self, slot: str) -> None:
+        """The VAE settled: a banner and (unless the user chose) the prior scale while no
+        latent dim carries information."""
+        if slot != Slot.VAE:
+            return
+        model = self.session.model(slot)
+        latents = None
+        if model is not None and self.session.analysis.fits(model):
+            latents = self.session.analysis.diagnose(model).latents
+        collapsed = latents is not None and latents.fully_collapsed
+        history = self.session.history(slot)
+        beta = history[-1].beta if history else None
+        self.maps[Slot.VAE].show_banner(
+            collapse_banner(float(latents.kl.max()), beta)
+            if collapsed and latents is not None else None)
+        if self._prior_scale_auto and collapsed != self.prior_scale_action.isChecked():
+            self.prior_scale_action.setChecked(collapsed)
 
     # -- export ---------------------------------------------------------------------------
     def export_png(self, path: str, width: int, height: int | None = None) -> None:

@@ -40,6 +40,7 @@ N_SHOWN = 10
 GENERATION_SEED = 2024
 POINT_COLOR = (70, 130, 200)
 NOW_COLOR = (255, 165, 0)
+COLLAPSE_COLOR = (200, 40, 40)
 
 
 def pick_examples(labels: np.ndarray | None, n_images: int, count: int = N_SHOWN) -> np.ndarray:
@@ -78,6 +79,7 @@ class TradeoffPanel(Panel):
         self._figures: Any = None
         self._generation_seed = GENERATION_SEED
         self._points: dict[float, tuple[float, float]] = {}
+        self._collapsed: set[float] = set()  # β keys of points whose latent collapsed
         self._point_labels: list[pg.TextItem] = []
 
         self._heading = QLabel()
@@ -131,6 +133,7 @@ class TradeoffPanel(Panel):
     def _on_dataset(self) -> None:
         self._model = None
         self._points.clear()
+        self._collapsed.clear()
         self._redraw_points()
         ds = self.session.dataset
         self._image_shape = ds.image_shape
@@ -207,6 +210,7 @@ class TradeoffPanel(Panel):
             "Each filled point is a β you trained: KL (rate, how much the code says about\n"
             "the image) against reconstruction error (distortion). Low β: high rate, low\n"
             "distortion; high β: low rate, blurrier reconstructions.\n"
+            "A red cross is a β whose latent collapsed (no dim carries information).\n"
             "The hollow orange ring is the model being shown right now."
         )
         self._curve = pg.PlotDataItem(
@@ -217,6 +221,12 @@ class TradeoffPanel(Panel):
             size=9, brush=pg.mkBrush(POINT_COLOR), pen=pg.mkPen("w", width=1)
         )
         plot.addItem(self._scatter)
+        self._collapsed_scatter = pg.ScatterPlotItem(
+            size=13, symbol="x", brush=pg.mkBrush(COLLAPSE_COLOR), pen=pg.mkPen(None))
+        plot.addItem(self._collapsed_scatter)
+        self._collapse_label = pg.TextItem("", color=COLLAPSE_COLOR, anchor=(-0.08, -0.3))
+        self._collapse_label.setVisible(False)
+        plot.addItem(self._collapse_label)
         self._now = pg.ScatterPlotItem(
             size=14, brush=pg.mkBrush(None), pen=pg.mkPen(NOW_COLOR, width=2)
         )
@@ -272,6 +282,14 @@ class TradeoffPanel(Panel):
             shown["generations"] = untile(np.asarray(gen_grid), self._image_shape)
         return shown
 
+    def collapsed_betas(self) -> list[float]:
+        """The recorded βs whose model had no active latent dim, ascending."""
+        return sorted(self._collapsed)
+
+    def collapse_label_text(self) -> str:
+        """The chart's collapse annotation ("" when no point collapsed)."""
+        return self._collapse_label.toPlainText() if self._collapsed else ""
+
     def plotted_points(self) -> tuple[np.ndarray, np.ndarray]:
         """(x = KL, y = reconstruction) of the recorded points as drawn on the chart."""
         x, y = self._scatter.getData()
@@ -290,18 +308,27 @@ class TradeoffPanel(Panel):
         self._generation_seed = int(np.random.SeedSequence().generate_state(1)[0])
         self._refresh()
 
-    def record_point(self, beta: float, recon: float, kl: float) -> None:
-        """Add (or replace) the rate-distortion point for ``beta`` (rounded to 3 digits)."""
+    def record_point(self, beta: float, recon: float, kl: float,
+                     collapsed: bool = False) -> None:
+        """Add (or replace) the rate-distortion point for ``beta`` (rounded to 3 digits);
+        ``collapsed``: its model had no active latent dim."""
         values = (float(beta), float(recon), float(kl))
         if not all(math.isfinite(v) for v in values):
             raise ValueError(f"rate-distortion point must be finite, got {values}")
-        self._points[round(values[0], 3)] = (values[1], values[2])
+        key = round(values[0], 3)
+        self._points[key] = (values[1], values[2])
+        if collapsed:
+            self._collapsed.add(key)
+        else:
+            self._collapsed.discard(key)
         self._redraw_points()
 
     def record_current(self) -> None:
         """Record the shown model's figures as the point for the current β."""
         if self._figures is not None:
-            self.record_point(self._beta, self._figures.recon, self._figures.kl)
+            latents = self.session.analysis.diagnose(self._model).latents
+            collapsed = latents is not None and latents.fully_collapsed
+            self.record_point(self._beta, self._figures.recon, self._figures.kl, collapsed)
 
     def export_chart_png(self, path: str, width: int = 1000) -> None:
         """Write the rate-distortion chart as a PNG ``width`` pixels wide (height follows
@@ -317,6 +344,7 @@ class TradeoffPanel(Panel):
     def clear_points(self) -> None:
         """Remove every rate-distortion point."""
         self._points.clear()
+        self._collapsed.clear()
         self._redraw_points()
 
     # ------------------------------------------------------------------ internals
@@ -383,6 +411,14 @@ class TradeoffPanel(Panel):
         recons = [recon for _, (recon, _) in items]
         self._scatter.setData(kls, recons)
         self._curve.setData(kls, recons)
+        collapsed = [(beta, self._points[beta]) for beta in sorted(self._collapsed)]
+        self._collapsed_scatter.setData([kl for _, (_, kl) in collapsed],
+                                        [recon for _, (recon, _) in collapsed])
+        self._collapse_label.setVisible(bool(collapsed))
+        if collapsed:
+            first, (recon, kl) = collapsed[0]
+            self._collapse_label.setText(f"posterior collapse (β = {first:g})")
+            self._collapse_label.setPos(kl, recon)
         for beta, (recon, kl) in items:
             label = pg.TextItem(f"β={beta:g}", color=(40, 40, 40), anchor=(0.5, 1.15))
             label.setPos(kl, recon)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from latentlab.core import EpochReport, TrainConfig, limits
+from latentlab.core.claims import WARMUP_TOOLTIP
 
 from ..session import LabSession, TrainingSettings
 from ..slots import KIND_TITLES, is_variational
@@ -110,9 +111,7 @@ class TrainingPanel(Panel):
         self.beta_mode.setToolTip("What a new β does: keep training the current weights with "
                                   "the new β, or start again from freshly seeded weights.")
 
-        self.warmup_box = self._spin(limits.WARMUP_EPOCHS, d.warmup_epochs,
-                                     "KL warm-up: β ramps linearly from 0 over this many "
-                                     "epochs (cures posterior collapse)")
+        self.warmup_box = self._spin(limits.WARMUP_EPOCHS, d.warmup_epochs, WARMUP_TOOLTIP)
         self.epochs_box = self._spin(limits.EPOCHS, d.epochs, "Epochs per training run")
         self.lr_box = QDoubleSpinBox()
         self.lr_box.setDecimals(4)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
 from latentlab.core import Model
+from latentlab.core.claims import PRIOR_SCALE_SIGMA
 
 from ..slots import KIND_TITLES, SLOT_TITLES, Kind, Slot, is_variational
 from .point_cloud import PointCloudItem
@@ -108,6 +109,15 @@ class MapPlot:
                 ring.setToolTip(f"{r:g}σ circle of the prior N(0, I)")
                 self.plot.addItem(ring, ignoreBounds=True)
                 self.prior_rings.append(ring)
+        # The VAE's collapse banner: a child of the view box (not of its data), so it stays
+        # in the map's top-left corner at any zoom and is part of every export.
+        self.banner = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(255, 243, 205, 235),
+                                  border=pg.mkPen("#e0b040"), color="#5c4300")
+        self.banner.setParentItem(self.vb)
+        self.banner.setZValue(20)
+        self.banner.setVisible(False)
+        self.vb.sigResized.connect(self._place_banner)
+        self.prior_scale = False  # axes fixed to ±PRIOR_SCALE_SIGMA instead of the codes
         self.model: Model | None = None
         self.data_label = ""  # e.g. "squares, 600 images" after an import ("" = digits)
         self.points = np.zeros((0, 2), dtype=np.float32)  # the shown 2-D coordinates
@@ -183,6 +193,26 @@ class MapPlot:
     def _on_manual_range(self, *_args) -> None:
         self.auto_fit = False  # the user panned or zoomed: stop following the data
 
+    def set_prior_scale(self, on: bool) -> None:
+        """Fix the axes to ±PRIOR_SCALE_SIGMA (the prior's scale) or follow the codes again."""
+        self.prior_scale = bool(on)
+        self.fit(force=True)
+
+    def show_banner(self, text: str | None) -> None:
+        """Show ``text`` in the map's banner (``None`` hides it)."""
+        if text is None:
+            self.banner.setVisible(False)
+            return
+        self.banner.setText(text)
+        self.banner.setVisible(True)
+        self._place_banner()
+
+    def _place_banner(self, *_args) -> None:
+        width = self.vb.width()
+        if width > 40:
+            self.banner.setTextWidth(width - 16)
+        self.banner.setPos(8, 6)
+
     def fit(self, force: bool) -> None:
         """Keep every point in view without re-ranging on every frame.
 
@@ -191,6 +221,11 @@ class MapPlot:
         """
         if force:
             self.auto_fit = True
+        if self.prior_scale:
+            s = PRIOR_SCALE_SIGMA
+            if force or self.auto_fit:
+                self.vb.setRange(xRange=(-s, s), yRange=(-s, s), padding=0)
+            return
         bounds = self.cloud.bounds()
         if not self.auto_fit or bounds is None:
             return

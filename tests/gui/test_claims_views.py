@@ -1,0 +1,77 @@
+"""The article's claims made visible in the real window: collapse you can see (banner,
+prior-scale view, the collapse point on the rate-distortion chart), measured texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from latentlab.core.claims import PRIOR_SCALE_SIGMA, WARMUP_TOOLTIP
+from latentlab.gui.slots import Slot
+
+TIMEOUT = 60_000  # ms: a 200-epoch run on a shared 2-core machine
+
+
+def retrain_vae(qtbot, window, beta: float, epochs: int = 200) -> None:
+    """Retrain the VAE from scratch at ``beta`` as the training panel does; wait until the
+    window has settled on the finished model."""
+    panel = window.panels["training"]
+    panel.beta_mode.setCurrentIndex(panel.beta_mode.findData("scratch"))
+    panel.epochs_box.setValue(epochs)
+    with qtbot.waitSignal(window.session.runFinished, timeout=TIMEOUT):
+        panel.set_beta(beta)
+        window.session.settle_beta_now()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.session.history("vae")[-1].beta == pytest.approx(beta))
+    qtbot.wait(50)  # the settled tier follows one turn of the event loop later
+
+
+def test_a_collapsed_vae_is_shown_at_the_prior_scale_with_a_banner(qtbot, window) -> None:
+    mp = window.panels["map"]
+    vae_map = mp.maps[Slot.VAE]
+    assert mp.banner_text == "" and not mp.prior_scale_action.isChecked()
+
+    retrain_vae(qtbot, window, beta=4.0)
+    qtbot.waitUntil(lambda: mp.banner_text != "", timeout=TIMEOUT)
+    latents = window.session.analysis.diagnose(window.session.model("vae")).latents
+    assert latents is not None and latents.fully_collapsed
+    text = mp.banner_text
+    assert text.startswith("Posterior collapse at β = 4: no latent dim carries information")
+    assert latents.kl.max() < 0.001 and "KL per dim < 0.001 nats" in text
+    assert "with or without KL warm-up" in text
+    # the axes show the prior's scale, not the collapsed codes' ±0.03
+    assert mp.prior_scale_action.isChecked() and vae_map.prior_scale
+    (x0, x1), (y0, y1) = vae_map.vb.viewRange()
+    s = PRIOR_SCALE_SIGMA
+    assert x0 <= -s + 1e-6 and x1 >= s - 1e-6 and y0 <= -s + 1e-6 and y1 >= s - 1e-6
+    assert min(x1 - x0, y1 - y0) < 2 * s * 1.5
+    assert all(ring.isVisible() for ring in vae_map.prior_rings)
+
+    # the rate-distortion chart marks the collapsed β
+    tradeoff = window.panels["tradeoff"]
+    assert tradeoff.collapsed_betas() == [4.0]
+    assert "posterior collapse" in tradeoff.collapse_label_text()
+
+    # a healthy β again: no banner, and the map follows the codes again by itself
+    retrain_vae(qtbot, window, beta=1.0)
+    qtbot.waitUntil(lambda: mp.banner_text == "", timeout=TIMEOUT)
+    assert not mp.prior_scale_action.isChecked() and not vae_map.prior_scale
+    assert tradeoff.collapsed_betas() == [4.0]  # the chart keeps the collapsed point
+
+
+def test_the_prior_scale_is_the_users_once_chosen(qtbot, window) -> None:
+    mp = window.panels["map"]
+    vae_map = mp.maps[Slot.VAE]
+    mp.prior_scale_action.trigger()  # as the toolbar button and the View menu item do
+    assert vae_map.prior_scale
+    (x0, x1), _ = vae_map.vb.viewRange()
+    assert x0 <= -PRIOR_SCALE_SIGMA + 1e-6 and x1 >= PRIOR_SCALE_SIGMA - 1e-6
+    mp.fit_view()
+    assert not vae_map.prior_scale and not mp.prior_scale_action.isChecked()
+    mp._show_collapse(Slot.VAE)  # the healthy pretrained VAE: nothing to override
+    assert not mp.prior_scale_action.isChecked()
+
+
+def test_warm_up_is_described_as_measured(window) -> None:
+    tip = window.panels["training"].warmup_box.toolTip()
+    assert tip == WARMUP_TOOLTIP and "does not prevent posterior collapse" in tip
+    assert "cure" not in tip
