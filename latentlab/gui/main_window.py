@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.files = FileCommands(self, self.settings, self.training, self._pictures())
         self.menus = build_menus(self, self._commands(),
                                  [(self.docks[s.name], s.shortcut) for s in PANELS],
-                                 self.session.set_map_mode)
+                                 self.session.set_map_mode, self._map.view_actions())
         self._build_status_bar()
         self._wire()
         self._show_title()
@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
         if self.training.shutting_down:
             return
         self.training.shutdown()
+        self.session.shutdown()
         app = QApplication.instance()
         if app is not None:
             with contextlib.suppress(RuntimeError, TypeError):

@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from latentlab.core import Dataset, EpochReport, Model, TrainConfig
 
 from .analysis import DataAnalysis
+from .background import BackgroundService
 from .slots import BOTH, MAP_MODES, Slot, slot_of
 from .training.controller import Progress, TrainingController, TrainingState
 
@@ -102,6 +103,7 @@ class LabSession(QObject):
         self._path: np.ndarray | None = None
         self._state = TrainingState.IDLE
         self._controller: TrainingController | None = None
+        self._background: BackgroundService | None = None
         self.run_job: int | None = None  # the job id of the run last started
         self.run_label = ""  # what that run is called on the progress bar
         self.last_progress: Progress | None = None
@@ -376,6 +378,20 @@ class LabSession(QObject):
     def _flush_side(self) -> None:
         self._hold_worker()
         self.modelSettled.emit(self.primary_slot.value)
+
+    @property
+    def background(self) -> BackgroundService:
+        """The worker thread for what panels draw from a model off the GUI thread (the
+        decoded manifold); started on first use, ended by :meth:`shutdown`."""
+        if self._background is None:
+            self._background = BackgroundService(self)
+        return self._background
+
+    def shutdown(self) -> None:
+        """Drop pending work and end the background worker (the window is closing)."""
+        self.stop_pacing()
+        if self._background is not None:
+            self._background.shutdown()
 
     def stop_pacing(self) -> None:
         """Drop pending frames and a pending β (a new data set, shutdown)."""

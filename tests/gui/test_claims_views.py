@@ -3,10 +3,15 @@ prior-scale view, the collapse point on the rate-distortion chart), measured tex
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PySide6.QtGui import QImage
 
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, WARMUP_TOOLTIP
+from latentlab.core.manifold import decode_mosaic
+from latentlab.core.pca import axes_plane
 from latentlab.gui.slots import Slot
+from latentlab.gui.widgets.manifold_layer import TILE_GAP, mosaic_rgba
 
 TIMEOUT = 60_000  # ms: a 200-epoch run on a shared 2-core machine
 
@@ -75,3 +80,66 @@ def test_warm_up_is_described_as_measured(window) -> None:
     tip = window.panels["training"].warmup_box.toolTip()
     assert tip == WARMUP_TOOLTIP and "does not prevent posterior collapse" in tip
     assert "cure" not in tip
+
+
+# -- the decoded manifold ---------------------------------------------------------------------
+
+
+def _wait_manifold(qtbot, mp, slots) -> None:
+    qtbot.waitUntil(lambda: all(mp.manifold_layer(s) is not None
+                                and mp.manifold_layer(s).shown_rect is not None
+                                and not mp.manifold_layer(s).pending() for s in slots),
+                    timeout=TIMEOUT)
+
+
+def test_the_manifold_tiles_each_map_with_its_decodes_and_follows_pan_and_training(
+        qtbot, window, tmp_path) -> None:
+    mp = window.panels["map"]
+    window.session.set_map_mode("both")
+    assert mp.manifold_action in window.menus.menus["view"].actions()
+    plain = tmp_path / "plain.png"
+    mp.export_png(str(plain), 800)
+    mp.manifold_action.trigger()  # the View menu item / the toolbar button
+    _wait_manifold(qtbot, mp, list(Slot))
+    for slot in Slot:
+        layer = mp.manifold_layer(slot)
+        model = window.session.model(slot)
+        assert layer.shown_model is model and layer.item.isVisible()
+        nx, ny = layer.shown_grid
+        mosaic = decode_mosaic(model, axes_plane(2, 0, 1), layer.shown_rect, nx, ny, (8, 8),
+                               gap=TILE_GAP)
+        np.testing.assert_array_equal(layer.item.image, mosaic_rgba(mosaic))
+        (vx0, vx1), (vy0, vy1) = mp.maps[slot].vb.viewRange()
+        x0, y0, x1, y1 = layer.shown_rect
+        assert x0 <= vx0 and y0 <= vy0 and x1 >= vx1 and y1 >= vy1
+        assert layer.item.zValue() < mp.maps[slot].cloud.zValue()  # behind the points
+    # the AE's map spans other coordinates than the VAE's: each decodes its own region
+    assert mp.manifold_layer("ae").shown_rect != mp.manifold_layer("vae").shown_rect
+
+    # the export includes it
+    tiled = tmp_path / "tiled.png"
+    mp.export_png(str(tiled), 800)
+    a, b = QImage(str(plain)), QImage(str(tiled))
+    assert a.size() == b.size()
+    dark = [b.pixelColor(x, b.height() // 2).lightness() < 200 for x in range(0, b.width(), 7)]
+    white = [a.pixelColor(x, a.height() // 2).lightness() > 240 for x in range(0, a.width(), 7)]
+    assert sum(dark) > len(dark) // 3 and sum(white) > len(white) // 2
+
+    # panning asks for the newly visible region
+    vb = mp.maps[Slot.VAE].vb
+    (vx0, vx1), _ = vb.viewRange()
+    vb.setXRange(vx0 + 5.0, vx1 + 5.0, padding=0)
+    qtbot.waitUntil(lambda: mp.manifold_layer("vae").shown_rect[2] >= vx1 + 5.0 - 1e-9,
+                    timeout=TIMEOUT)
+
+    # training: the manifold follows the new snapshots
+    window.panels["training"].epochs_box.setValue(3)
+    with qtbot.waitSignal(window.session.runFinished, timeout=TIMEOUT):
+        window.training.toggle()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+    layer = mp.manifold_layer("vae")
+    qtbot.waitUntil(lambda: layer.shown_model is window.session.model("vae")
+                    and not layer.pending(), timeout=TIMEOUT)
+
+    mp.manifold_action.trigger()
+    assert not any(mp.manifold_layer(s).item.isVisible() for s in Slot)

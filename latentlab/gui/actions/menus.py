@@ -29,6 +29,7 @@ class Row:
 SEPARATOR = None
 DOCK_TOGGLES = "dock toggles"  # where the View menu lists the docks
 MAP_MODE_ITEMS = "map modes"  # where the View menu offers the map's three modes
+MAP_VIEW_ITEMS = "map views"  # where it offers the map panel's own toggles (manifold …)
 
 MENUS: tuple[tuple[str, Sequence[object]], ...] = (
     ("&File", (
@@ -67,6 +68,7 @@ MENUS: tuple[tuple[str, Sequence[object]], ...] = (
         DOCK_TOGGLES,
         SEPARATOR,
         MAP_MODE_ITEMS,
+        MAP_VIEW_ITEMS,
         Row("fit_map", "&Fit map to the data", "Ctrl+0"),
         SEPARATOR,
         Row("reset_layout", "Reset &layout"),
@@ -94,8 +96,10 @@ class Menus:
 
 def build_menus(window: QMainWindow, commands: dict[str, Callable[[], object]],
                 docks: Sequence[tuple[QDockWidget, str]],
-                set_map_mode: Callable[[str], None]) -> Menus:
-    """Fill ``window``'s menu bar from :data:`MENUS`; ``docks`` = (dock, shortcut) pairs."""
+                set_map_mode: Callable[[str], None],
+                map_views: Sequence[QAction] = ()) -> Menus:
+    """Fill ``window``'s menu bar from :data:`MENUS`; ``docks`` = (dock, shortcut) pairs;
+    ``map_views``: the latent map's checkable view actions (its toolbar shares them)."""
     made = Menus({}, {}, {})
 
     def fill(menu: QMenu, rows: Sequence[object]) -> None:
@@ -107,6 +111,9 @@ def build_menus(window: QMainWindow, commands: dict[str, Callable[[], object]],
                     toggle = dock.toggleViewAction()
                     toggle.setShortcut(QKeySequence(shortcut))
                     menu.addAction(toggle)
+            elif row == MAP_VIEW_ITEMS:
+                for action in map_views:
+                    menu.addAction(action)
             elif row == MAP_MODE_ITEMS:
                 group = QActionGroup(window)
                 group.setExclusive(True)

@@ -33,9 +33,11 @@ from PySide6.QtWidgets import (
 
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, collapse_banner
 from latentlab.core.io import atomic_write_bytes
+from latentlab.core.pca import axes_plane
 
 from ..session import LabSession
 from ..slots import BOTH, MAP_MODES, SLOT_TITLES, Slot
+from ..widgets.manifold_layer import ManifoldLayer
 from ..widgets.map_plot import MapPlot, label_groups, subscript
 from ..widgets.point_cloud import gray_pixmap
 from .base import Panel
@@ -156,6 +158,21 @@ class LatentMapPanel(Panel):
         self.prior_scale_action.toggled.connect(self._apply_prior_scale)
         self.prior_scale_action.triggered.connect(self._prior_scale_chosen)
         self._prior_scale_auto = True  # until the user chooses, a collapse turns it on
+        self.manifold_action = QAction("Decoded &manifold behind the points", self)
+        self.manifold_action.setCheckable(True)
+        self.manifold_action.setObjectName("manifoldAction")
+        self.manifold_action.setIconText("Manifold")
+        self.manifold_action.setShortcut("Ctrl+M")
+        self.manifold_action.setToolTip(
+            "Tile each map with what its decoder draws at every point of the view (decoded "
+            "off the GUI thread, redrawn as you pan, zoom and train): the autoencoder's gaps "
+            "and the VAE's continuity at a glance. Exports include it.")
+        self.manifold_action.toggled.connect(self._apply_manifold)
+        self._layers: dict[Slot, ManifoldLayer] = {}  # made on first use (a worker thread)
+        manifold_button = QToolButton()
+        manifold_button.setDefaultAction(self.manifold_action)
+        manifold_button.setObjectName("manifoldButton")
+        row.addWidget(manifold_button)
         self._prior_button = QToolButton()
         self._prior_button.setDefaultAction(self.prior_scale_action)
         self._prior_button.setObjectName("priorScaleButton")
@@ -275,10 +292,12 @@ class LatentMapPanel(Panel):
         m = self.maps[Slot(slot)]
         if model is None:
             m.clear()
+            self._feed_manifold(Slot(slot))
             return
         if model.latent_dim != self._ax_x.count():
             self._set_axis_choices(model.latent_dim)
         m.set_model(model, self.session.analysis.codes(model).mu, self.session.axes_for(slot))
+        self._feed_manifold(Slot(slot))
         self.updates += 1
         self.mapUpdated.emit(slot)
 
@@ -473,3 +492,34 @@ class LatentMapPanel(Panel):
             if m.model is not None:
                 m.set_model(m.model, self.session.analysis.codes(m.model).mu,
                             self.session.axes_for(slot))
+                self._feed_manifold(slot)
+
+    # -- decoded manifold ---------------------------------------------------------------
+    def view_actions(self) -> list[QAction]:
+        """The map's view toggles, for the View menu (the toolbar shares them)."""
+        return [self.manifold_action, self.prior_scale_action]
+
+    def manifold_layer(self, slot: str) -> ManifoldLayer | None:
+        """``slot``'s manifold layer once the manifold was first turned on."""
+        return self._layers.get(Slot(slot))
+
+    def _apply_manifold(self, on: bool) -> None:
+        if on and not self._layers:
+            for slot, m in self.maps.items():
+                self._layers[slot] = ManifoldLayer(m.vb, self.session.background,
+                                                   f"manifold:{slot}", self)
+        for slot, layer in self._layers.items():
+            self._feed_manifold(slot)
+            layer.set_enabled(on)
+
+    def _feed_manifold(self, slot: Slot) -> None:
+        """Hand ``slot``'s model and the shown axes to its manifold layer (if any)."""
+        layer = self._layers.get(slot)
+        if layer is None:
+            return
+        model = self.session.model(slot)
+        ax, ay = self.session.axes_for(slot)
+        if model is None or ax == ay or not self.session.analysis.fits(model):
+            layer.set_model(None, None, self._shape)
+            return
+        layer.set_model(model, axes_plane(model.latent_dim, ax, ay), self._shape)
