@@ -1,46 +1,37 @@
-"""The window's vocabulary: model slots and model kinds, each with one table of titles.
+"""The window's vocabulary: model slots, each with one table of titles, and which model
+kinds (:class:`latentlab.core.registry.ModelKind`) the window trains in them.
 
 A *slot* is a place in the window for one model: its map, its decode row, its history.
-There are two: the VAE's and the autoencoder's (which holds an AE or a linear AE).
-Model *kinds* are the core's: until ``latentlab.core.registry`` lands, :class:`Kind`
-mirrors ``latentlab.core.MODEL_KINDS`` here, so the GUI spells every kind in this one place.
+There are two: the VAE's and the autoencoder's (which holds an AE or a linear AE). What a
+kind *has* (a KL term, a PCA baseline, its display name) is asked of the core's registry;
+the window never compares kind strings.
 """
 
 from __future__ import annotations
 
 import enum
 
+from latentlab.core.registry import ModelKind
 
-class _Name(str, enum.Enum):
-    """A ``str`` enum that prints as its value ("vae", not "Kind.VAE")."""
 
-    def __str__(self) -> str:
+class Slot(str, enum.Enum):
+    """A model slot of the window (a ``str``, so ``"vae"`` looks it up too)."""
+
+    VAE = "vae"
+    AE = "ae"
+
+    def __str__(self) -> str:  # "vae", not "Slot.VAE", in messages and f-strings
         return str(self.value)
 
     def __format__(self, spec: str) -> str:
         return format(str(self.value), spec)
 
 
-class Kind(_Name):
-    """A model kind, as the core's ``TrainConfig.model`` spells it."""
-
-    VAE = "vae"
-    AE = "ae"
-    LINEAR = "linear"
-
-
-#: Display names of the kinds, in the order the training panel offers them.
-KIND_TITLES: dict[str, str] = {Kind.VAE: "VAE", Kind.AE: "Autoencoder", Kind.LINEAR: "Linear AE"}
-
-
-class Slot(_Name):
-    """A model slot of the window (a ``str``, so ``"vae"`` looks it up too)."""
-
-    VAE = "vae"
-    AE = "ae"
-
-
 SLOT_TITLES: dict[str, str] = {Slot.VAE: "VAE", Slot.AE: "Autoencoder"}
+#: The kind a slot trains unless the training panel chose another for it.
+SLOT_KINDS: dict[str, ModelKind] = {Slot.VAE: ModelKind.VAE, Slot.AE: ModelKind.AE}
+#: The kinds the window trains, in the order the training panel offers them.
+WINDOW_KINDS = (ModelKind.VAE, ModelKind.AE, ModelKind.LINEAR)
 
 #: The latent map's third mode besides one slot alone: both maps side by side.
 BOTH = "both"
@@ -48,13 +39,15 @@ MAP_MODES = (Slot.VAE.value, Slot.AE.value, BOTH)
 
 
 def slot_of(kind: str) -> Slot:
-    """The slot a model kind belongs to: the VAE's, or the autoencoder's (AE, linear AE)."""
-    return Slot.VAE if kind == Kind.VAE else Slot.AE
+    """The slot a model kind belongs to: the VAE's (a KL-regularised kind), or the
+    autoencoder's (AE, linear AE)."""
+    return Slot.VAE if ModelKind.parse(kind).has_kl else Slot.AE
 
 
-def is_variational(kind: str) -> bool:
-    return kind == Kind.VAE
+def has_kl(kind: str) -> bool:
+    """The kind's loss has a KL term (β matters; KL curves and rate-distortion points)."""
+    return ModelKind.parse(kind).has_kl
 
 
-__all__ = ["BOTH", "KIND_TITLES", "MAP_MODES", "SLOT_TITLES", "Kind", "Slot", "is_variational",
-           "slot_of"]
+__all__ = ["BOTH", "MAP_MODES", "SLOT_KINDS", "SLOT_TITLES", "WINDOW_KINDS", "ModelKind", "Slot",
+           "has_kl", "slot_of"]

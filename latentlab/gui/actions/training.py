@@ -17,7 +17,7 @@ from latentlab.core import Model, ModelFileError, TrainConfig, load_model
 from latentlab.paths import resource_path
 
 from ..session import LabSession
-from ..slots import SLOT_TITLES, Kind, Slot
+from ..slots import SLOT_KINDS, SLOT_TITLES, Slot
 from ..training.controller import Progress, TrainingController, TrainingState
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,10 @@ class TrainingCommands(QObject):
         architecture matches the (possibly restored) training settings.
         """
         s = self.session
-        ae_kind = s.config().model if s.primary_slot is Slot.AE else Kind.AE.value
+        ae_kind = s.config().model if s.primary_slot is Slot.AE else SLOT_KINDS[Slot.AE].value
         missing: list[Slot] = []
         problems: list[str] = []
-        for slot, kind in ((Slot.VAE, Kind.VAE.value), (Slot.AE, ae_kind)):
+        for slot, kind in ((Slot.VAE, SLOT_KINDS[Slot.VAE].value), (Slot.AE, ae_kind)):
             wanted = s.config(kind)
             try:
                 if s.dataset.name != "digits":
@@ -105,8 +105,8 @@ class TrainingCommands(QObject):
         """Train ``slots`` (default both; the selected model's first) from scratch, live."""
         s = self.session
         primary = s.primary_slot
-        ae_kind = s.config().model if primary is Slot.AE else Kind.AE.value
-        configs = {Slot.VAE: s.config(Kind.VAE.value), Slot.AE: s.config(ae_kind)}
+        ae_kind = s.config().model if primary is Slot.AE else SLOT_KINDS[Slot.AE].value
+        configs = {Slot.VAE: s.config(SLOT_KINDS[Slot.VAE]), Slot.AE: s.config(ae_kind)}
         other = Slot.AE if primary is Slot.VAE else Slot.VAE
         chosen = None if slots is None else {Slot(x) for x in slots}
         wanted = [x for x in (primary, other) if chosen is None or x in chosen]
@@ -176,7 +176,7 @@ class TrainingCommands(QObject):
             return None
         scratch = s.settings.beta_from_scratch
         how = "from scratch" if scratch else "from the current weights"
-        return self._train({Slot.VAE: s.config(Kind.VAE.value)}, Slot.VAE,
+        return self._train({Slot.VAE: s.config(SLOT_KINDS[Slot.VAE])}, Slot.VAE,
                            from_scratch=scratch, label=f"β = {beta:.2f}",
                            message=f"Retraining the VAE with β = {beta:.2f} {how}…")
 

@@ -28,7 +28,7 @@ from latentlab.core.claims import collapse_advice
 from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
 
 from ..session import LabSession
-from ..slots import KIND_TITLES, Kind, is_variational
+from ..slots import ModelKind
 from ..widgets.map_plot import subscript
 from .base import Panel
 
@@ -317,10 +317,10 @@ class DiagnosticsPanel(Panel):
         if model is None:
             self._heading.setText("No model yet")
         else:
-            kind = KIND_TITLES[Kind(model.kind)]
+            kind = ModelKind.parse(model.kind)
             k = int(model.latent_dim)
-            self._heading.setText(f"{kind} · {k} latent dim{'s' * (k != 1)}"
-                                  + (beta if is_variational(model.kind) else ""))
+            self._heading.setText(f"{kind.display_name} · {k} latent dim{'s' * (k != 1)}"
+                                  + (beta if kind.has_kl else ""))
         diag = self._diagnostics
         warning = collapse_warning(diag, self._beta) if diag is not None else ""
         self._warning.setText(warning)
@@ -335,7 +335,7 @@ class DiagnosticsPanel(Panel):
                 f"(Var over the data of μₖ > {diag.threshold:g}) · "
                 f"KL {diag.total_kl:.2f} nats per sample"
             )
-        elif model.kind == Kind.LINEAR:
+        elif ModelKind.parse(model.kind).pca_baseline:
             self._summary.setText(
                 "A linear autoencoder can at best match PCA: its optimum spans the same "
                 "subspace as the top principal components."

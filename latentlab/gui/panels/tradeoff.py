@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from latentlab.core.io import atomic_write_path
 
 from ..session import LabSession
-from ..slots import Slot, is_variational
+from ..slots import Slot, has_kl
 from ..widgets.mosaic import Mosaic, untile
 from .base import Panel
 
@@ -380,7 +380,7 @@ class TradeoffPanel(Panel):
 
     @staticmethod
     def _is_vae(model: Any) -> bool:
-        return is_variational(model.kind)
+        return has_kl(model.kind)
 
     def _update_texts(self, message: str | None = None) -> None:
         self._heading.setText(f"β = {self._beta:.3g}")

@@ -31,7 +31,7 @@ from latentlab.core import EpochReport, TrainConfig, limits
 from latentlab.core.claims import WARMUP_TOOLTIP
 
 from ..session import LabSession, TrainingSettings
-from ..slots import KIND_TITLES, is_variational
+from ..slots import WINDOW_KINDS, has_kl
 from ..training.controller import Progress, TrainingState
 from ..widgets.loss_curves import LossCurves
 from .base import Panel
@@ -83,8 +83,8 @@ class TrainingPanel(Panel):
         d = TrainConfig()
 
         self.model_box = QComboBox()
-        for kind, text in KIND_TITLES.items():
-            self.model_box.addItem(text, str(kind))
+        for kind in WINDOW_KINDS:
+            self.model_box.addItem(kind.display_name, kind.value)
         self.model_box.setToolTip(
             "Which model Start trains. The VAE and the autoencoder (or linear AE) each keep "
             "their own map, so you can compare them side by side.")
@@ -442,7 +442,7 @@ class TrainingPanel(Panel):
 
     def show_figures(self, r: EpochReport) -> None:
         n = len(self.curves.history)
-        if is_variational(self.curves.kind):
+        if has_kl(self.curves.kind):
             self.figures.setText(
                 f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>KL</b> {r.kl:.2f} &nbsp; "
                 f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(β = {r.beta:.2f}, "
@@ -475,7 +475,7 @@ class TrainingPanel(Panel):
         self._push()
 
     def _update_beta_enabled(self) -> None:
-        vae = is_variational(self.model_kind)
+        vae = has_kl(self.model_kind)
         for w in (self.beta_slider, self.beta_box, self.beta_label, self.beta_mode,
                   self.beta_mode_label, self.warmup_box):
             w.setEnabled(vae)

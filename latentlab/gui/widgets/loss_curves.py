@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF
 
 from latentlab.core import EpochReport
 
-from ..slots import is_variational
+from ..slots import has_kl
 
 CURVE_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#333333"}
 
@@ -63,7 +63,7 @@ class LossCurves(pg.PlotWidget):
     def redraw(self) -> None:
         v = self._values
         x = np.arange(1, len(v) + 1, dtype=np.float64)
-        variational = is_variational(self.kind)
+        variational = has_kl(self.kind)
         self._curve["recon"].setData(x, v[:, 0])
         self._curve["total"].setData(x, v[:, 2])
         kl = v[:, 1] if variational else np.zeros(0)
@@ -82,7 +82,7 @@ class LossCurves(pg.PlotWidget):
             return
         step = 10 ** max(1, math.floor(math.log10(max(n, 1))))
         x_max = max(10, math.ceil(n / step) * step)
-        cols = self._values if is_variational(self.kind) else self._values[:, :1]
+        cols = self._values if has_kl(self.kind) else self._values[:, :1]
         values = cols[max(0, n // 10):] if n > 20 else cols  # ignore the first, huge epochs
         values = values[np.isfinite(values)]
         if values.size == 0:

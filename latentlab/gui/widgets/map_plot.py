@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 from latentlab.core import Model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA
 
-from ..slots import KIND_TITLES, SLOT_TITLES, Kind, Slot, is_variational
+from ..slots import SLOT_TITLES, ModelKind, Slot
 from .point_cloud import PointCloudItem
 
 #: Matplotlib's "tab10": ten colours that stay distinguishable for most colour-vision types.
@@ -132,8 +132,9 @@ class MapPlot:
         self.points = np.ascontiguousarray(mu[:, [ax, ay]])
         self.cloud.set_points(self.points)
         self.fit(force=False)
-        name = KIND_TITLES[Kind(model.kind)] if self.slot == Slot.AE else SLOT_TITLES[self.slot]
-        title = (f"{name} latent space (μ)" if is_variational(model.kind)
+        kind = ModelKind.parse(model.kind)
+        name = kind.display_name if self.slot == Slot.AE else SLOT_TITLES[self.slot]
+        title = (f"{name} latent space (μ)" if kind.samples_noise
                  else f"{name} latent space")
         if self.data_label:
             title += f" · {self.data_label}"
