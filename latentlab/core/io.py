@@ -204,15 +204,31 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+# How files of these types end. Qt's image writers report success after a short write
+# (a full disk), so a path-based write is only published once its end marker is there.
+_END_MARKERS = {".png": b"IEND\xaeB`\x82", ".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9",
+                ".svg": b"</svg>"}
+
+
+def _ends_complete(temp: Path) -> bool:
+    marker = _END_MARKERS.get(temp.suffix.lower())
+    if marker is None:
+        return True
+    with open(temp, "rb") as handle:
+        handle.seek(max(0, os.fstat(handle.fileno()).st_size - 64))
+        return marker in handle.read()
+
+
 def atomic_write_path(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
     """Atomic writes for writers that need a *file name* — ``QImage.save``, pyqtgraph's
     ``ImageExporter``/``SVGExporter.export(name)``: ``write(temp_name)`` must fill the
     temporary file ``temp_name`` (beside ``path``, ending in ``path``'s suffix, so a
     writer that picks the format from the name picks the right one). The file is then
     fsynced and ``os.replace``d over ``path``. A writer that raises, returns ``False``
-    (as ``QImage.save`` does on failure) or leaves the file empty fails the write: the old
-    file is byte-identical and :class:`WriteFailed` says so. Use this (or
-    :func:`atomic_write_bytes`) for every file LatentLab writes."""
+    (as ``QImage.save`` does on failure), leaves the file empty, or leaves a PNG, JPEG or
+    SVG without its end marker (Qt's writers report success after a short write on a full
+    disk) fails the write: the old file is byte-identical and :class:`WriteFailed` says
+    so. Use this (or :func:`atomic_write_bytes`) for every file LatentLab writes."""
     def fill(fd: int, temp: Path) -> None:
         if write(str(temp)) is False:
             raise WriteFailed(f"cannot write {path}: the {Path(path).suffix or 'file'} writer "
@@ -220,6 +236,9 @@ def atomic_write_path(path: str | os.PathLike, write: Callable[[str], object]) -
         if os.stat(temp).st_size == 0:
             raise WriteFailed(f"cannot write {path}: nothing was written; the existing file "
                               "is unchanged")
+        if not _ends_complete(temp):
+            raise WriteFailed(f"cannot write {path}: the file was cut short (is the disk "
+                              "full?); the existing file is unchanged")
     return _atomic(path, fill)
 
 

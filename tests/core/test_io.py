@@ -161,15 +161,27 @@ def test_path_based_writer_gets_a_temp_name_with_the_suffix(tmp_path: Path) -> N
 
     def write(name: str) -> bool:
         seen.append(name)
-        Path(name).write_bytes(b"new png")
+        Path(name).write_bytes(PNG)
         return True
 
     assert atomic_write_path(target, write) == target
-    assert target.read_bytes() == b"new png"
+    assert target.read_bytes() == PNG
     temp = Path(seen[0])
     assert temp.parent == tmp_path and temp.name.startswith(".map.png.latentlab-")
     assert temp.suffix == ".png"
     assert sorted(os.listdir(tmp_path)) == ["map.png"]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def test_a_cut_short_image_is_not_published(tmp_path: Path) -> None:
+    """Qt's writers return success after a short write on a full disk."""
+    target = tmp_path / "gallery.png"
+    target.write_bytes(PNG)
+    with pytest.raises(WriteFailed, match="cut short"):
+        atomic_write_path(target, lambda name: Path(name).write_bytes(PNG[:-6]) and True)
+    assert target.read_bytes() == PNG and os.listdir(tmp_path) == ["gallery.png"]
 
 
 @pytest.mark.parametrize("outcome", ["false", "raise", "empty", "enospc"])

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from latentlab.core import TrainConfig, Trainer, load_digits, save_model
 class Case:
     name: str  # the file name (its suffix picks the reader)
     loader: str  # "data" or "model"
-    build: Callable[[Path], None]  # writes the file at the given path
+    build: Callable[[Path], object]  # writes the file at the given path
     says: str  # a fragment of the expected message (lower case)
 
 
@@ -70,7 +71,7 @@ def patch_sizes(data: bytes, file_size: int) -> bytes:
     return bytes(out)
 
 
-def _write(data: bytes) -> Callable[[Path], None]:
+def _write(data: bytes) -> Callable[[Path], object]:
     return lambda path: path.write_bytes(data)
 
 
@@ -112,11 +113,10 @@ def _hostile_model(meta_changes: dict | None = None, **arrays: object) -> Callab
                     "train": TrainConfig(hidden_dim=8, epochs=1).to_dict(),
                     "n_weights": int(trained.model.weights.size)}
         metadata.update(meta_changes or {})
-        members = {"weights": trained.model.weights,
-                   "metadata": np.array(json.dumps(metadata))}
-        members.update(arrays)  # type: ignore[arg-type]
+        members: dict[str, Any] = {"weights": trained.model.weights,
+                                   "metadata": np.array(json.dumps(metadata)), **arrays}
         with open(path, "wb") as handle:
-            np.savez(handle, **{k: v for k, v in members.items() if v is not None})
+            np.savez(handle, **members)
     return build
 
 
@@ -191,7 +191,7 @@ def _gz_idx_bomb(path: Path) -> None:
             handle.write(zeros)
 
 
-def _csv(text: str) -> Callable[[Path], None]:
+def _csv(text: str) -> Callable[[Path], object]:
     return lambda path: path.write_text(text)
 
 
