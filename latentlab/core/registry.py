@@ -97,6 +97,12 @@ class ModelKind(str, Enum):
         return self.info.reconstruction_name
 
     @property
+    def has_codebook(self) -> bool:
+        """The latent snaps to a learned codebook (its size, commitment and EMA settings;
+        code usage and perplexity to report)."""
+        return self.info.has_codebook
+
+    @property
     def pca_baseline(self) -> bool:
         """Its optimum spans the PCA subspace, so reports compare it with PCA."""
         return self.info.pca_baseline
@@ -121,6 +127,7 @@ class KindInfo:
     samples_noise: bool = False
     has_kl: bool = False
     has_prior: bool = False
+    has_codebook: bool = False
     pca_baseline: bool = False
 
 
@@ -135,7 +142,7 @@ _TABLE: dict[ModelKind, KindInfo] = {
         "latentlab.core.models:LinearAutoencoder", "MSE", pca_baseline=True),
     ModelKind.VQVAE: KindInfo(
         "VQ-VAE", "vector-quantised VAE", "latentlab.core.vqvae:VQVAE", "BCE",
-        regulariser_name="VQ loss", has_prior=True),
+        regulariser_name="VQ loss", has_prior=True, has_codebook=True),
 }
 
 #: every kind's value, in table order (for argparse choices and file checks)

@@ -19,6 +19,7 @@ import numpy as np
 from latentlab.core import Dataset, LossReport, Model
 from latentlab.core.diagnostics import LatentDiagnostics, diagnose_latents
 from latentlab.core.pca import pca_reconstruction_mse
+from latentlab.core.vqvae import VQVAE, CodeUsage
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,15 @@ class Codes:
 
     mu: np.ndarray
     log_var: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class CodeAssignment:
+    """A VQ-VAE on the whole data set: ``codes: (N,)``, the code each image snaps to, and
+    ``usage`` (counts per code, perplexity, used codes)."""
+
+    codes: np.ndarray
+    usage: CodeUsage
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,8 @@ class DataAnalysis:
             weakref.WeakKeyDictionary()
         self._diagnostics: weakref.WeakKeyDictionary[Model, ModelDiagnostics] = \
             weakref.WeakKeyDictionary()
+        self._assignments: weakref.WeakKeyDictionary[Model, CodeAssignment] = \
+            weakref.WeakKeyDictionary()
         self.encodes = 0  # whole-data encodings so far (tests and the benchmark)
 
     def fits(self, model: Model) -> bool:
@@ -74,6 +86,16 @@ class DataAnalysis:
             mu, log_var = model.encode(self.dataset.images)
             found = self._codes[model] = Codes(mu, log_var)
             self.encodes += 1
+        return found
+
+    def code_assignment(self, model: VQVAE) -> CodeAssignment:
+        """The code every image snaps to under a VQ-VAE, and their usage (cached per
+        snapshot)."""
+        found = self._assignments.get(model)
+        if found is None:
+            codes = model.quantise(self.codes(model).mu)
+            found = CodeAssignment(codes, CodeUsage.from_codes(codes, model.n_codes))
+            self._assignments[model] = found
         return found
 
     def evaluate(self, model: Model, beta: float) -> LossReport:
@@ -109,4 +131,4 @@ class DataAnalysis:
         return Nearest(i, float(np.sqrt(max(0.0, float(d2[i]) + float(image @ image)))))
 
 
-__all__ = ["Codes", "DataAnalysis", "ModelDiagnostics", "Nearest"]
+__all__ = ["CodeAssignment", "Codes", "DataAnalysis", "ModelDiagnostics", "Nearest"]

@@ -31,7 +31,7 @@ from latentlab.core import Dataset, EpochReport, Model, TrainConfig
 
 from .analysis import DataAnalysis
 from .background import BackgroundService
-from .slots import BOTH, MAP_MODES, Slot, slot_of
+from .slots import BOTH, MAP_MODES, SLOT_TITLES, ModelKind, Slot, has_codebook, slot_of
 from .training.controller import Progress, TrainingController, TrainingState
 
 #: How long a β change waits for the next one before it retrains (a slider drag sends
@@ -80,6 +80,7 @@ class LabSession(QObject):
     settingsChanged = Signal()
     primaryChanged = Signal(str)  # slot
     currentPointChanged = Signal()
+    codeHighlighted = Signal(object)  # a VQ-VAE code index, or None
     mapModeChanged = Signal(str)
     axesChanged = Signal(int, int)
     pathChanged = Signal(object)  # (N, K) interpolation path or None
@@ -101,6 +102,7 @@ class LabSession(QObject):
         self._mode = Slot.VAE.value
         self._axes = (0, 1)
         self._path: np.ndarray | None = None
+        self._highlighted_code: int | None = None
         self._state = TrainingState.IDLE
         self._controller: TrainingController | None = None
         self._background: BackgroundService | None = None
@@ -136,6 +138,7 @@ class LabSession(QObject):
         self._xy = (0.0, 0.0)
         self._picked = None
         self._path = None
+        self._highlighted_code = None
         self.last_progress = None
         self.datasetChanged.emit()
         for slot in Slot:
@@ -151,6 +154,16 @@ class LabSession(QObject):
     def history(self, slot: str) -> list[EpochReport]:
         """Every epoch report of ``slot`` since its weights were seeded."""
         return self.slot(slot).history
+
+    def slot_title(self, slot: str) -> str:
+        """What the window calls ``slot`` now: the kind's name ("VQ-VAE") while the slot holds
+        or trains a kind with a codebook, else the slot's own title."""
+        state = self.slot(slot)
+        kind = state.model.kind if state.model is not None else (
+            state.config.model if state.config is not None else None)
+        if kind is not None and has_codebook(kind):
+            return ModelKind.parse(kind).display_name
+        return SLOT_TITLES[Slot(slot)]
 
     def adopt(self, slot: str, model: Model, config: TrainConfig,
               history: list[EpochReport]) -> None:
@@ -293,6 +306,18 @@ class LabSession(QObject):
         model = self.model(slot)
         k = 2 if model is None else int(model.latent_dim)
         return min(self._axes[0], k - 1), min(self._axes[1], k - 1)
+
+    # -- a VQ-VAE's highlighted code ------------------------------------------------------
+    @property
+    def highlighted_code(self) -> int | None:
+        """The code the Codebook panel picked (its cell and images are marked on the map)."""
+        return self._highlighted_code
+
+    def highlight_code(self, code: int | None) -> None:
+        code = None if code is None else int(code)
+        if code != self._highlighted_code:
+            self._highlighted_code = code
+            self.codeHighlighted.emit(code)
 
     # -- interpolation -------------------------------------------------------------------
     @property

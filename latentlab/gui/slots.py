@@ -2,7 +2,8 @@
 kinds (:class:`latentlab.core.registry.ModelKind`) the window trains in them.
 
 A *slot* is a place in the window for one model: its map, its decode row, its history.
-There are two: the VAE's and the autoencoder's (which holds an AE or a linear AE). What a
+There are two: the VAE's and the autoencoder's (which holds an AE, a linear AE or a VQ-VAE,
+the kinds without a KL). What a
 kind *has* (a KL term, a PCA baseline, its display name) is asked of the core's registry;
 the window never compares kind strings.
 """
@@ -31,7 +32,7 @@ SLOT_TITLES: dict[str, str] = {Slot.VAE: "VAE", Slot.AE: "Autoencoder"}
 #: The kind a slot trains unless the training panel chose another for it.
 SLOT_KINDS: dict[str, ModelKind] = {Slot.VAE: ModelKind.VAE, Slot.AE: ModelKind.AE}
 #: The kinds the window trains, in the order the training panel offers them.
-WINDOW_KINDS = (ModelKind.VAE, ModelKind.AE, ModelKind.LINEAR)
+WINDOW_KINDS = (ModelKind.VAE, ModelKind.AE, ModelKind.LINEAR, ModelKind.VQVAE)
 
 #: The latent map's third mode besides one slot alone: both maps side by side.
 BOTH = "both"
@@ -40,7 +41,7 @@ MAP_MODES = (Slot.VAE.value, Slot.AE.value, BOTH)
 
 def slot_of(kind: str) -> Slot:
     """The slot a model kind belongs to: the VAE's (a KL-regularised kind), or the
-    autoencoder's (AE, linear AE)."""
+    autoencoder's (AE, linear AE, VQ-VAE)."""
     return Slot.VAE if ModelKind.parse(kind).has_kl else Slot.AE
 
 
@@ -49,5 +50,10 @@ def has_kl(kind: str) -> bool:
     return ModelKind.parse(kind).has_kl
 
 
+def has_codebook(kind: str) -> bool:
+    """The kind's latent snaps to a codebook (its settings, the Codebook panel)."""
+    return ModelKind.parse(kind).has_codebook
+
+
 __all__ = ["BOTH", "MAP_MODES", "SLOT_KINDS", "SLOT_TITLES", "WINDOW_KINDS", "ModelKind", "Slot",
-           "has_kl", "slot_of"]
+           "has_codebook", "has_kl", "slot_of"]

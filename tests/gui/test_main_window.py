@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 import latentlab
+from latentlab.gui.panels import PANELS
 from latentlab.gui.training.controller import TrainingState
 from latentlab.gui.widgets.map_plot import HOVER_RADIUS_PX
 
@@ -331,7 +332,7 @@ def test_docks_are_named_movable_and_reopenable_from_the_view_menu(window) -> No
         assert not dock.isVisible()
         toggle.trigger()
         assert dock.isVisible()
-    assert len(names) == 7 and all(names)
+    assert len(names) == len(PANELS) and all(names)
 
 
 def test_shortcuts_and_about_box(window, monkeypatch) -> None:

@@ -24,7 +24,7 @@ from latentlab.core import (
 )
 
 from ..image_folder import FolderImport, load_image_folder
-from ..slots import SLOT_TITLES, slot_of
+from ..slots import slot_of
 from .training import TrainingCommands, adopt_model
 
 #: The image sizes a folder import offers (None: 8×8 when every image is that small).
@@ -58,14 +58,15 @@ def save_model_file(training: TrainingCommands, path: str | Path,
     state = s.slot(slot)
     model = state.model
     if model is None:
-        raise ValueError(f"the {SLOT_TITLES[slot]} has no trained model to save")
+        raise ValueError(f"the {s.slot_title(slot)} has no trained model to save")
     cfg = state.config
     if cfg is None or (cfg.model, cfg.latent_dim, cfg.hidden_dim) != (
             model.kind, model.latent_dim, model.hidden_dim):
         cfg = replace(s.config(model.kind), latent_dim=model.latent_dim,
-                      hidden_dim=model.hidden_dim)
+                      hidden_dim=model.hidden_dim, codes=model.config.codes,
+                      commitment=model.config.commitment, ema_decay=model.config.ema_decay)
     path = save_model(Path(path), model, cfg, state.history)
-    s.say(f"Saved the {SLOT_TITLES[slot]} ({state.epoch} epochs) to {path}", 6000)
+    s.say(f"Saved the {s.slot_title(slot)} ({state.epoch} epochs) to {path}", 6000)
     return path
 
 
@@ -93,7 +94,7 @@ def open_model_file(training: TrainingCommands, path: str | Path) -> None:
     n = len(saved.history)
     s.show_progress_text(f"{Path(path).name}: {n} epochs · Start trains on", complete=n > 0)
     s.set_state_text("model loaded")
-    s.say(f"Opened {path}: {SLOT_TITLES[slot]} with K = {model.latent_dim}, {n} epochs "
+    s.say(f"Opened {path}: {s.slot_title(slot)} with K = {model.latent_dim}, {n} epochs "
           "trained", 8000)
 
 

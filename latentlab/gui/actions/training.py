@@ -167,7 +167,7 @@ class TrainingCommands(QObject):
         self.controller.reset(slot)
         s.clear_slot(slot)
         s.show_progress_text("not started", complete=False)
-        s.say(f"{SLOT_TITLES[slot]} reset — press Start to train it from fresh weights", 5000)
+        s.say(f"{s.slot_title(slot)} reset — press Start to train it from fresh weights", 5000)
 
     def retrain_with_beta(self, beta: float) -> int | None:
         """A settled β: cancel whatever runs and retrain the VAE with it."""
@@ -197,7 +197,7 @@ class TrainingCommands(QObject):
                 s.set_config(slot, cfg)
         s.run_job, s.run_label = job, label
         s.set_state_text(STATE_WORDS[TrainingState.RUNNING])
-        s.say(message or f"Training the {SLOT_TITLES[s.primary_slot]}…")
+        s.say(message or f"Training the {s.slot_title(s.primary_slot)}…")
 
     # -- what the controller reports -----------------------------------------------------
     def _on_state(self, state: TrainingState) -> None:
@@ -208,7 +208,7 @@ class TrainingCommands(QObject):
         if self.shutting_down:
             return
         slot = s.primary_slot
-        name = SLOT_TITLES[slot]
+        name = s.slot_title(slot)
         epoch = s.slot(slot).epoch
         if state is TrainingState.RUNNING:
             s.say(f"Training the {name}…")
@@ -232,7 +232,7 @@ class TrainingCommands(QObject):
 
     def _on_diverged(self, slot: str, message: str) -> None:
         self.session.show_progress_text("diverged — see the status bar")
-        self.session.say(f"{SLOT_TITLES[Slot(slot)]} training stopped: {message}")
+        self.session.say(f"{self.session.slot_title(slot)} training stopped: {message}")
 
     def _on_failed(self, message: str) -> None:
         log.error("Training failed:\n%s", message)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..session import LabSession
 from .base import Panel
+from .codebook import CodebookPanel
 from .decode import DecodeView
 from .diagnostics import DiagnosticsPanel
 from .gallery import GalleryPanel
@@ -44,7 +45,9 @@ PANELS = (
     PanelSpec("interpolation", "Interpolation", "interpolationDock", "Ctrl+6",
               InterpolationPanel),
     PanelSpec("diagnostics", "Diagnostics", "diagnosticsDock", "Ctrl+7", DiagnosticsPanel),
+    PanelSpec("codebook", "Codebook", "codebookDock", "Ctrl+8", CodebookPanel),
 )
 
-__all__ = ["PANELS", "DecodeView", "DiagnosticsPanel", "GalleryPanel", "InterpolationPanel",
-           "LatentMapPanel", "Panel", "PanelSpec", "TradeoffPanel", "TrainingPanel"]
+__all__ = ["PANELS", "CodebookPanel", "DecodeView", "DiagnosticsPanel", "GalleryPanel",
+           "InterpolationPanel", "LatentMapPanel", "Panel", "PanelSpec", "TradeoffPanel",
+           "TrainingPanel"]

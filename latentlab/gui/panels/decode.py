@@ -16,9 +16,10 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from latentlab.core import Model
+from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
-from ..slots import SLOT_TITLES, Slot
+from ..slots import SLOT_TITLES, ModelKind, Slot
 from .base import Panel
 
 
@@ -66,6 +67,7 @@ class _SlotRow(QWidget):
         grid.setRowStretch(1, 1)
         self.image: np.ndarray | None = None  # the (D,) decoded image shown
         self.z: np.ndarray | None = None
+        self.code: int | None = None  # the code a VQ-VAE snapped z to
         self._nearest_index = -1
 
 
@@ -143,9 +145,14 @@ class DecodeView(Panel):
                                "not trained yet")
             return
         z = np.asarray(z, dtype=np.float32).reshape(-1)
-        image = model.decode(z[None, :])[0]
+        image = model.decode(z[None, :])[0]  # a VQ-VAE snaps z to its nearest code first
         row.z = z
         row.image = image
+        row.code = int(model.quantise(z[None, :])[0]) if isinstance(model, VQVAE) else None
+        name = ModelKind.parse(model.kind).display_name if row.code is not None else None
+        title = f"<b>{name or SLOT_TITLES[slot]}</b>"
+        if row.title.text() != title:
+            row.title.setText(title)
         h, w = self.session.dataset.image_shape
         row.decoded.setImage(image.reshape(h, w), levels=(0.0, 1.0), autoLevels=False)
         self.decodes += 1
@@ -180,6 +187,7 @@ class DecodeView(Panel):
             label = "" if ds.labels is None else f", label {ds.label_name(int(ds.labels[i]))}"
             row.nearest_caption.setText(f"nearest training image\n#{i}{label}")
         coords = ", ".join(f"{v:+.2f}" for v in z)
-        text = f"z = ({coords})   distance to nearest: {nearest.distance:.2f}"
+        snapped = "" if row.code is None else f" → code {row.code}"
+        text = f"z = ({coords}){snapped}   distance to nearest: {nearest.distance:.2f}"
         if row.z_text.text() != text:
             row.z_text.setText(text)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from latentlab.core import limits
+from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
 from ..widgets.mosaic import MosaicView
@@ -68,6 +69,7 @@ class GalleryPanel(Panel):
         super().__init__(session, parent)
         self._model: Any = None
         self._z: np.ndarray | None = None  # (n, K)
+        self._codes: np.ndarray | None = None  # (n,) the codes a VQ-VAE's samples are
         self._images: np.ndarray | None = None  # (n, D)
         self._image_shape: tuple[int, int] = (8, 8)
         self._grid = 4
@@ -263,12 +265,19 @@ class GalleryPanel(Panel):
         """Show samples from ``model`` (an independent snapshot; call on the GUI thread).
 
         The current z is kept and only re-decoded, so the same samples evolve as training goes
-        on; z is redrawn when the model's latent size differs from the current z.
+        on; z is redrawn when the model's latent size or kind differs.
         """
+        kind_changed = getattr(self._model, "kind", None) != model.kind
         self._model = model
-        if self._z is None or self._z.shape[1] != model.latent_dim:
+        # Another kind draws z differently (a VQ-VAE draws code vectors): draw afresh.
+        if self._z is None or self._z.shape[1] != model.latent_dim or kind_changed:
             self._draw()
             return
+        if isinstance(model, VQVAE):  # the same codes, wherever the codebook moved them
+            if self._codes is None or self._codes.max(initial=0) >= model.n_codes:
+                self._draw()
+                return
+            self._z = model.codebook[self._codes].copy()
         self._images = np.asarray(model.decode(self._z), dtype=np.float32)
         self._refresh_image()
 
@@ -276,6 +285,7 @@ class GalleryPanel(Panel):
         """Forget the model and show nothing."""
         self._model = None
         self._z = None
+        self._codes = None
         self._images = None
         self._selected = None
         self._mosaic.clear()
@@ -338,6 +348,7 @@ class GalleryPanel(Panel):
         rng = np.random.default_rng(self.current_seed)
         z, images = self._model.sample(self.sample_count, temperature=self.temperature, rng=rng)
         self._z = np.asarray(z)
+        self._codes = self._model.quantise(self._z) if isinstance(self._model, VQVAE) else None
         self._images = np.asarray(images, dtype=np.float32)
         self._selected = None
         self._highlight.setVisible(False)
@@ -373,6 +384,9 @@ class GalleryPanel(Panel):
         dist = "N(0, I)" if abs(t - 1.0) < 1e-9 else f"N(0, {t:.2f}²·I)"
         if self._model is None:
             text = f"{n} samples from z ~ {dist} will appear once a model is trained."
+        elif isinstance(self._model, VQVAE):
+            how = "by their usage" if abs(t - 1.0) < 1e-9 else f"∝ usage^(1/{t:.2f})"
+            text = f"{n} codes drawn {how}  ·  VQ-VAE (no learned prior)"
         else:
             kind = str(getattr(self._model, "kind", "")).upper()
             text = f"{n} samples from z ~ {dist}" + (f"  ·  {kind}" if kind else "")

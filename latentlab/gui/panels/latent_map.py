@@ -31,9 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core import Model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, collapse_banner
 from latentlab.core.io import atomic_write_bytes
 from latentlab.core.pca import axes_plane
+from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
 from ..slots import BOTH, MAP_MODES, SLOT_TITLES, Slot
@@ -209,6 +211,7 @@ class LatentMapPanel(Panel):
         self.observe(s.currentPointChanged, lambda: self.set_current(s.current_xy))
         self.observe(s.pathChanged, lambda path: self.set_path(s.primary_slot, path))
         self.observe(s.modelSettled, self._show_collapse)
+        self.observe(s.codeHighlighted, self._highlight_code)
         self._show_mode(s.map_mode)
         for slot in Slot:
             self.show_slot(slot)
@@ -296,10 +299,21 @@ class LatentMapPanel(Panel):
             return
         if model.latent_dim != self._ax_x.count():
             self._set_axis_choices(model.latent_dim)
-        m.set_model(model, self.session.analysis.codes(model).mu, self.session.axes_for(slot))
+        m.set_model(model, self.session.analysis.codes(model).mu, self.session.axes_for(slot),
+                    self._image_codes(model))
         self._feed_manifold(Slot(slot))
         self.updates += 1
         self.mapUpdated.emit(slot)
+
+    def _image_codes(self, model: Model) -> np.ndarray | None:
+        """The code each image snaps to, for a VQ-VAE's map (None for other kinds)."""
+        if not isinstance(model, VQVAE):
+            return None
+        return self.session.analysis.code_assignment(model).codes
+
+    def _highlight_code(self, code: int | None) -> None:
+        for m in self.maps.values():
+            m.codebook.highlight(code)
 
     def set_current(self, xy: tuple[float, float] | None) -> None:
         """Mark the current point (data coordinates on the shown axes) in every map."""
@@ -491,7 +505,7 @@ class LatentMapPanel(Panel):
         for slot, m in self.maps.items():
             if m.model is not None:
                 m.set_model(m.model, self.session.analysis.codes(m.model).mu,
-                            self.session.axes_for(slot))
+                            self.session.axes_for(slot), self._image_codes(m.model))
                 self._feed_manifold(slot)
 
     # -- decoded manifold ---------------------------------------------------------------

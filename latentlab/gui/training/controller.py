@@ -32,6 +32,7 @@ import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from latentlab.core import EpochReport, Model, TrainConfig, Trainer, TrainingDiverged
+from latentlab.core.vqvae import VQVAE
 
 #: Training time between two snapshots sent to the GUI (seconds). The worker pauses while
 #: the GUI draws each one, so the frame rate is 1 / (this + the GUI's drawing time).
@@ -377,6 +378,8 @@ class TrainingController(QObject):
             and base.kind == cfg.model
             and base.latent_dim == cfg.latent_dim
             and base.hidden_dim == cfg.hidden_dim
+            # a VQ-VAE's codebook size and update rule are part of its architecture
+            and (not isinstance(base, VQVAE) or base.config == cfg.model_config(base.input_dim))
         )
         if keep_weights and not from_scratch and same_arch and base is not None:
             # Continuing trained weights: no second KL warm-up (β would drop to 0 and the

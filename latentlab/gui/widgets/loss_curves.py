@@ -1,4 +1,5 @@
-"""The live loss-curve chart: reconstruction, KL and total per epoch, as growing arrays."""
+"""The live loss-curve chart: reconstruction, KL (a VQ-VAE's VQ loss) and total per epoch,
+as growing arrays."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from PySide6.QtCore import QRectF
 
 from latentlab.core import EpochReport
 
-from ..slots import has_kl
+from ..slots import ModelKind
 
 CURVE_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#333333"}
 
 
 class LossCurves(pg.PlotWidget):
-    """Per-sample losses of one model's history; KL and total only for a VAE."""
+    """Per-sample losses of one model's history; the second term (KL, or a VQ-VAE's VQ
+    loss) and the total only for the kinds that have one."""
 
     def __init__(self) -> None:
         super().__init__(background="w")
@@ -32,7 +34,7 @@ class LossCurves(pg.PlotWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.getViewBox().disableAutoRange()
         plot.hideButtons()
-        legend = plot.addLegend(offset=(-6, 6), labelTextSize="8pt", colCount=3,
+        self._legend = legend = plot.addLegend(offset=(-6, 6), labelTextSize="8pt", colCount=3,
                                 brush=pg.mkBrush(255, 255, 255, 200))
         legend.setLabelTextColor("#222")
         self._curve = {
@@ -60,16 +62,24 @@ class LossCurves(pg.PlotWidget):
             new = np.array([[r.recon, r.kl, r.total] for r in reports], dtype=np.float64)
             self._values = np.concatenate([self._values, new])
 
+    @property
+    def two_terms(self) -> bool:
+        """Whether the kind's loss has a second term: the VAE's KL, the VQ-VAE's VQ loss."""
+        return bool(self.kind) and ModelKind.parse(self.kind).regulariser_name is not None
+
     def redraw(self) -> None:
         v = self._values
         x = np.arange(1, len(v) + 1, dtype=np.float64)
-        variational = has_kl(self.kind)
+        two = self.two_terms
         self._curve["recon"].setData(x, v[:, 0])
         self._curve["total"].setData(x, v[:, 2])
-        kl = v[:, 1] if variational else np.zeros(0)
-        self._curve["kl"].setData(x if variational else np.zeros(0), kl)
-        self._curve["kl"].setVisible(variational)
-        self._curve["total"].setVisible(variational)
+        self._curve["kl"].setData(x if two else np.zeros(0), v[:, 1] if two else np.zeros(0))
+        self._curve["kl"].setVisible(two)
+        self._curve["total"].setVisible(two)
+        name = (ModelKind.parse(self.kind).regulariser_name if two else None) or "KL"
+        for sample, label in self._legend.items:
+            if sample.item is self._curve["kl"] and label.text != name:
+                label.setText(name)
         self._fit()
 
     def _fit(self) -> None:
@@ -82,7 +92,7 @@ class LossCurves(pg.PlotWidget):
             return
         step = 10 ** max(1, math.floor(math.log10(max(n, 1))))
         x_max = max(10, math.ceil(n / step) * step)
-        cols = self._values if has_kl(self.kind) else self._values[:, :1]
+        cols = self._values if self.two_terms else self._values[:, :1]
         values = cols[max(0, n // 10):] if n > 20 else cols  # ignore the first, huge epochs
         values = values[np.isfinite(values)]
         if values.size == 0:

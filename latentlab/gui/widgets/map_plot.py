@@ -15,6 +15,7 @@ from latentlab.core import Model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA
 
 from ..slots import SLOT_TITLES, ModelKind, Slot
+from .codebook_overlay import CodebookOverlay
 from .point_cloud import PointCloudItem
 
 #: Matplotlib's "tab10": ten colours that stay distinguishable for most colour-vision types.
@@ -118,24 +119,32 @@ class MapPlot:
         self.banner.setVisible(False)
         self.vb.sigResized.connect(self._place_banner)
         self.prior_scale = False  # axes fixed to ±PRIOR_SCALE_SIGMA instead of the codes
+        self.codebook = CodebookOverlay(self.plot)  # drawn for a VQ-VAE only
         self.model: Model | None = None
         self.data_label = ""  # e.g. "squares, 600 images" after an import ("" = digits)
         self.points = np.zeros((0, 2), dtype=np.float32)  # the shown 2-D coordinates
         self.axes = (0, 1)
         self._axis_names = (0, 1)
 
-    def set_model(self, model: Model, mu: np.ndarray, axes: tuple[int, int]) -> None:
-        """Show ``model`` whose codes of the data are ``mu: (N, K)``, on ``axes``."""
+    def set_model(self, model: Model, mu: np.ndarray, axes: tuple[int, int],
+                  image_codes: np.ndarray | None = None) -> None:
+        """Show ``model`` whose codes of the data are ``mu: (N, K)``, on ``axes``; for a
+        VQ-VAE (``mu`` is z_e) ``image_codes: (N,)`` are the codes the images snap to."""
         self.model = model
         ax, ay = axes
         self.axes = (ax, ay)
         self.points = np.ascontiguousarray(mu[:, [ax, ay]])
         self.cloud.set_points(self.points)
         self.fit(force=False)
+        self.codebook.show_model(model, self.axes, self.points, image_codes)
         kind = ModelKind.parse(model.kind)
         name = kind.display_name if self.slot == Slot.AE else SLOT_TITLES[self.slot]
-        title = (f"{name} latent space (μ)" if kind.samples_noise
-                 else f"{name} latent space")
+        if kind.samples_noise:
+            title = f"{name} latent space (μ)"
+        elif kind.has_codebook:
+            title = f"{name} latent space (z_e)"
+        else:
+            title = f"{name} latent space"
         if self.data_label:
             title += f" · {self.data_label}"
         if title != self._title:  # a title change re-lays-out the plot: only when needed
@@ -159,6 +168,7 @@ class MapPlot:
     def clear(self) -> None:
         """Forget the model (after Reset): an empty map until the next model arrives."""
         self.model = None
+        self.codebook.show_model(None, self.axes, self.points, None)
         self.points = np.zeros((0, 2), dtype=np.float32)
         self.cloud.set_points(self.points)
         name = SLOT_TITLES[self.slot]
