@@ -98,6 +98,14 @@ def test_codebook_panel_follows_a_live_vqvae_and_marks_a_clicked_code_on_the_map
     _click_scene(panel.thumbnails, panel.thumbnails.view_box, centre)
     qtbot.waitUntil(lambda: window.session.highlighted_code is None, timeout=TIMEOUT)
     assert not overlay.members.isVisible() and not panel._frame.isVisible()
+    # The Diagnostics panel states the same usage.
+    window.docks["diagnostics"].show()
+    window.docks["diagnostics"].raise_()
+    window.panels["diagnostics"].refresh()
+    qtbot.waitUntil(lambda: "perplexity" in window.panels["diagnostics"]._summary.text(),
+                    timeout=TIMEOUT)
+    assert f"{used} in use, perplexity {perplexity(counts):.1f}" in \
+        window.panels["diagnostics"]._summary.text()
 
 
 def test_a_click_on_the_vqvae_map_decodes_the_snapped_code(qtbot, window) -> None:

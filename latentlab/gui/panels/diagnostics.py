@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from latentlab.core.claims import collapse_advice
 from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
+from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
 from ..slots import ModelKind
@@ -335,6 +336,12 @@ class DiagnosticsPanel(Panel):
                 f"(Var over the data of μₖ > {diag.threshold:g}) · "
                 f"KL {diag.total_kl:.2f} nats per sample"
             )
+        elif isinstance(model, VQVAE) and self.session.analysis.fits(model):
+            usage = self.session.analysis.code_assignment(model).usage
+            self._summary.setText(
+                f"A VQ-VAE reconstructs every image from one of its {model.n_codes} codes: "
+                f"{usage.used} in use, perplexity {usage.perplexity:.1f} (the Codebook panel, "
+                "Ctrl+8, shows each code and its usage).")
         elif ModelKind.parse(model.kind).pca_baseline:
             self._summary.setText(
                 "A linear autoencoder can at best match PCA: its optimum spans the same "

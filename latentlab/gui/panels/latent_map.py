@@ -306,13 +306,16 @@ class LatentMapPanel(Panel):
         self.mapUpdated.emit(slot)
 
     def _image_codes(self, model: Model) -> np.ndarray | None:
-        """The code each image snaps to, for a VQ-VAE's map (None for other kinds)."""
-        if not isinstance(model, VQVAE):
+        """The code each image snaps to, for a VQ-VAE's map while a code is highlighted
+        (its images are marked); None otherwise, so no frame pays for the assignment."""
+        if not isinstance(model, VQVAE) or self.session.highlighted_code is None:
             return None
         return self.session.analysis.code_assignment(model).codes
 
     def _highlight_code(self, code: int | None) -> None:
-        for m in self.maps.values():
+        for slot, m in self.maps.items():
+            if isinstance(m.model, VQVAE):
+                self.show_slot(slot)  # with (or without) the images' codes
             m.codebook.highlight(code)
 
     def set_current(self, xy: tuple[float, float] | None) -> None:

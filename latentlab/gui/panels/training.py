@@ -185,7 +185,7 @@ class TrainingPanel(Panel):
         beta_row.addWidget(self.beta_slider, 1)
         beta_row.addWidget(self.beta_box)
         grid.addLayout(beta_row, r, 1, 1, 3)
-        self.codes_label, self.commitment_label = QLabel("Codes K"), QLabel("Commitment β_c")
+        self.codes_label, self.commitment_label = QLabel("Codes K"), QLabel("β_c")
         grid.addWidget(self.codes_label, r, 0)
         grid.addWidget(self.codes_box, r, 1)
         grid.addWidget(self.commitment_label, r, 2)
