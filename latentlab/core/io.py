@@ -47,6 +47,7 @@ from .safeload import (
     DtypeProblem,
     FileProblem,
     check_member_size,
+    file_type,
     member_names,
     one_line,
     open_archive,
@@ -95,8 +96,7 @@ def writable_target(path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise WriteFailed(f"cannot write {path}: {exc.strerror or exc}") from exc
     if mode is not None and not stat.S_ISREG(mode):
-        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, FIFO or socket)"
-        raise WriteFailed(f"cannot write {path}: it is {what}")
+        raise WriteFailed(f"cannot write {path}: it is {file_type(mode)}")
     folder = real.parent
     if not folder.is_dir():
         raise WriteFailed(f"cannot write {path}: the folder {path.parent} does not exist")

@@ -49,7 +49,8 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _file_type(mode: int) -> str:
+def file_type(mode: int) -> str:
+    """What a ``st_mode`` that is not a regular file is, in words."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -81,7 +82,7 @@ def open_regular(path: Path, max_bytes: int) -> BinaryIO:
     except OSError as exc:
         raise FileProblem(f"cannot read it ({exc.strerror or exc})") from None
     if not stat.S_ISREG(mode):
-        raise FileProblem(f"is {_file_type(mode)}")
+        raise FileProblem(f"is {file_type(mode)}")
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
@@ -90,7 +91,7 @@ def open_regular(path: Path, max_bytes: int) -> BinaryIO:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise FileProblem(f"is {_file_type(info.st_mode)}")
+        raise FileProblem(f"is {file_type(info.st_mode)}")
     if info.st_size > max_bytes:
         os.close(fd)
         raise FileProblem(f"the file is {info.st_size:,} bytes; at most {max_bytes:,} are "
@@ -320,6 +321,6 @@ def read_member_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, kinds:
         return read_array(member, header)
 
 
-__all__ = ["ArrayHeader", "DtypeProblem", "FileProblem", "check_member_size", "iter_chunks",
-           "member_names", "one_line", "open_archive", "open_member", "open_regular",
+__all__ = ["ArrayHeader", "DtypeProblem", "FileProblem", "check_member_size", "file_type",
+           "iter_chunks", "member_names", "one_line", "open_archive", "open_member", "open_regular",
            "read_array", "read_exact", "read_member_array", "read_npy_header"]

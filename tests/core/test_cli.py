@@ -75,8 +75,8 @@ def test_divergence_exits_1_with_a_usable_saved_model(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("out", "reason"), [
     ("/nonexistent-dir/model.npz", "does not exist"),
-    ("/dev/null", "not a regular file"),
-    ("{tmp}/pipe", "not a regular file"),
+    ("/dev/null", "a device, not a file"),
+    ("{tmp}/pipe", "a FIFO (named pipe), not a file"),
     ("{tmp}", "folder"),
 ])
 def test_bad_out_is_refused_before_training(tmp_path: Path, out: str, reason: str) -> None:

@@ -237,8 +237,8 @@ def test_writable_target_refuses_what_is_not_a_regular_file(tmp_path: Path) -> N
     os.mkfifo(fifo)
     (tmp_path / "folder").mkdir()
     (tmp_path / "link").symlink_to("/dev/null")
-    cases = {fifo: "not a regular file", tmp_path / "folder": "folder",
-             Path("/dev/null"): "not a regular file", tmp_path / "link": "not a regular file",
+    cases = {fifo: "a FIFO", tmp_path / "folder": "a folder",
+             Path("/dev/null"): "a device", tmp_path / "link": "a device",
              tmp_path / "missing" / "m.npz": "does not exist"}
     for path, reason in cases.items():
         with pytest.raises(WriteFailed, match=reason):
