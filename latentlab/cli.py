@@ -40,14 +40,15 @@ _DEFAULTS = TrainConfig()
 def _within(allowed: limits.Range) -> Callable[[str], float]:
     """An argparse type: parse a number and check it against ``allowed`` (exit 2 if not)."""
     def parse(text: str) -> float:
+        shown = text if len(text) <= 40 else text[:40] + "…"
         try:
             value: float = int(text) if allowed.integer else float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"expected {allowed.describe()}, got {text!r}") from None
+                f"expected {allowed.describe()}, got {shown!r}") from None
         problem = allowed.problem(value)
         if problem:
-            raise argparse.ArgumentTypeError(f"expected {allowed.describe()}, got {text}")
+            raise argparse.ArgumentTypeError(f"expected {allowed.describe()}, got {shown}")
         return value
     parse.__name__ = allowed.name  # argparse names the type in "invalid … value"
     return parse

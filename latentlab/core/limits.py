@@ -64,20 +64,36 @@ class Range:
     def problem(self, value: object, name: str | None = None) -> str | None:
         """``None`` when ``value`` is allowed, else a message naming the setting (as
         ``name``, e.g. a config field or a CLI option, when given)."""
-        wrong = f"{name or self.name} must be {self.describe()}, not {value!r}"
+        wrong = f"{name or self.name} must be {self.describe()}, not {_shown(value)}"
         if isinstance(value, bool):
             return wrong
         if self.integer:
             if not isinstance(value, numbers.Integral):
                 return wrong
-        elif not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-            return wrong
-        number = float(value)  # exact for every in-range integer
+            number: float = int(value)  # int against float compares exactly, never overflows
+        else:
+            if not isinstance(value, numbers.Real):
+                return wrong
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond any float
+                return wrong
+            if not math.isfinite(number):
+                return wrong
         if number < self.low or (self.low_open and number == self.low):
             return wrong
         if number > self.high or (self.high_open and number == self.high):
             return wrong
         return None
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` cut to 40 characters (a hostile file's value can be enormous)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return "an enormous number"
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 # -- training settings -----------------------------------------------------------------

@@ -36,6 +36,13 @@ def test_real_settings_take_only_finite_numbers(value: object) -> None:
     assert limits.LR.problem(1) is None and limits.LR.problem(0.5) is None
 
 
+def test_enormous_values_are_refused_with_a_short_message() -> None:
+    for allowed in (limits.EPOCHS, limits.LR):
+        for value in (10**400, -(10**400)):
+            problem = allowed.problem(value)
+            assert problem is not None and len(problem) < 120
+
+
 def test_open_and_closed_ends() -> None:
     assert limits.LR.problem(0.0) is not None and limits.LR.problem(limits.LR.high) is None
     assert limits.MOMENTUM.problem(0.0) is None and limits.MOMENTUM.problem(1.0) is not None
