@@ -35,6 +35,10 @@ RUNNING = Measure(
     "running mean during training, z sampled",
     "mean over the epoch's minibatches while training, z sampled from q(z|x), "
     "total at the epoch's β")
+#: RUNNING for a deterministic model (an autoencoder samples nothing).
+RUNNING_PLAIN = Measure(
+    "running mean during training",
+    "mean over the epoch's minibatches while training")
 AT_MU = Measure(
     "evaluation at z = μ",
     "evaluation of the trained model on all images with z = μ, the encoder's output "

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, WARMUP_TOOLTIP
+from latentlab.core.loss_labels import AT_MU, RUNNING
 from latentlab.core.manifold import decode_mosaic
 from latentlab.core.pca import axes_plane
 from latentlab.gui.slots import Slot
@@ -143,3 +144,36 @@ def test_the_manifold_tiles_each_map_with_its_decodes_and_follows_pan_and_traini
 
     mp.manifold_action.trigger()
     assert not any(mp.manifold_layer(s).item.isVisible() for s in Slot)
+
+
+# -- one language for losses ------------------------------------------------------------------
+
+
+def test_every_loss_figure_says_how_it_was_measured(qtbot, window) -> None:
+    history = window.session.history("vae")
+    last = history[-1]
+    training = window.panels["training"]
+    text = training.figures.text()
+    assert f"{last.recon:.2f}" in text and f"{last.total:.2f}" in text
+    assert RUNNING.short in text and RUNNING.short in training.curves.getPlotItem().titleLabel.text
+
+    for name in ("tradeoff", "diagnostics"):
+        window.docks[name].show()
+        window.docks[name].raise_()
+    qtbot.waitUntil(lambda: window.panels["tradeoff"].figures is not None, timeout=TIMEOUT)
+    tradeoff = window.panels["tradeoff"]
+    at_mu = window.session.model("vae").evaluate(window.session.dataset.images, beta=1.0)
+    label = tradeoff._figures_label.text()
+    assert f"Recon: {at_mu.recon:.2f}" in label and AT_MU.short in label
+    assert f"{at_mu.total:.2f}" != f"{last.total:.2f}"  # the two measures differ, labelled
+    qtbot.waitUntil(lambda: AT_MU.short in window.panels["diagnostics"]._summary.text(),
+                    timeout=TIMEOUT)
+
+    # the warm-up epochs' totals, restated at the final β, dashed beside the solid ones
+    epochs, totals = training.curves.warmup_totals_at_final_beta()
+    warm = [r for r in history if r.beta != last.beta]
+    assert len(warm) == window.session.slot("vae").config.warmup_epochs
+    assert len(epochs) == len(warm) + 1
+    np.testing.assert_allclose(totals, [r.recon + last.beta * r.kl
+                                        for r in history[:len(epochs)]])
+    assert totals[-1] == pytest.approx(history[len(warm)].total)  # it meets the solid line

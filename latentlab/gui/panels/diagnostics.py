@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from latentlab.core.claims import collapse_advice
 from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
+from latentlab.core.loss_labels import AT_MU
 from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
@@ -334,7 +335,7 @@ class DiagnosticsPanel(Panel):
             self._summary.setText(
                 f"Active units: {diag.n_active} of {diag.latent_dim} "
                 f"(Var over the data of μₖ > {diag.threshold:g}) · "
-                f"KL {diag.total_kl:.2f} nats per sample"
+                f"KL {diag.total_kl:.2f} nats per sample ({AT_MU.short})"
             )
         elif isinstance(model, VQVAE) and self.session.analysis.fits(model):
             usage = self.session.analysis.code_assignment(model).usage

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from latentlab.core.io import atomic_write_path
+from latentlab.core.loss_labels import AT_MU, RUNNING
 
 from ..session import LabSession
 from ..slots import Slot, has_kl
@@ -107,7 +108,8 @@ class TradeoffPanel(Panel):
             "Per-sample losses of the current model on the whole data set, using the mean\n"
             "encoding μ (no sampling): reconstruction (binary cross-entropy summed over pixels\n"
             "for a VAE, per-pixel MSE for an autoencoder), KL divergence to the prior N(0, I),\n"
-            "and Total = Recon + β·KL."
+            "and Total = Recon + β·KL.\n"
+            f"The Training panel's figures are different: the {RUNNING.long}."
         )
 
         self._build_chart()
@@ -392,12 +394,12 @@ class TradeoffPanel(Panel):
         elif self._is_vae(self._model):
             text = (
                 f"Recon: {f.recon:.2f}    KL: {f.kl:.2f}    Total: {f.total:.2f}"
-                f"    (β = {self._beta:.3g}, per sample)"
+                f"    (β = {self._beta:.3g}, per sample; {AT_MU.short})"
             )
         else:
             text = (
                 f"Recon (MSE per pixel): {f.recon:.4f}    KL: none (plain autoencoder,"
-                " β has no effect)"
+                f" β has no effect; {AT_MU.short})"
             )
         self._figures_label.setText(text)
         self._record_button.setEnabled(f is not None and self._is_vae(self._model))

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from latentlab.core import EpochReport, TrainConfig, limits
 from latentlab.core.claims import WARMUP_TOOLTIP
+from latentlab.core.loss_labels import RUNNING, RUNNING_PLAIN
 
 from ..session import LabSession, TrainingSettings
 from ..slots import WINDOW_KINDS, has_codebook, has_kl
@@ -164,6 +165,9 @@ class TrainingPanel(Panel):
         self.figures = QLabel("—")
         self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.figures.setWordWrap(True)
+        self.figures.setToolTip(f"The last epoch's {RUNNING.long}: it differs from the β "
+                                "trade-off panel's evaluation at z = μ of the finished "
+                                "weights.")
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
@@ -498,11 +502,11 @@ class TrainingPanel(Panel):
             self.figures.setText(
                 f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>KL</b> {r.kl:.2f} &nbsp; "
                 f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(β = {r.beta:.2f}, "
-                f"epoch {n}; BCE + β·KL per sample)</span>")
+                f"epoch {n}; BCE + β·KL per sample; {RUNNING.short})</span>")
         else:
             self.figures.setText(
                 f"<b>MSE per pixel</b> {r.recon:.4f} &nbsp; <span style='color:#666'>"
-                f"(epoch {n})</span>")
+                f"(epoch {n}; {RUNNING_PLAIN.short})</span>")
 
     # -- β --------------------------------------------------------------------------------
     def _on_beta_slider(self, position: int) -> None:

@@ -1,5 +1,10 @@
 """The live loss-curve chart: reconstruction, KL (a VQ-VAE's VQ loss) and total per epoch,
-as growing arrays."""
+as growing arrays.
+
+Every figure is what training reports (:data:`latentlab.core.loss_labels.RUNNING`): the
+mean over an epoch's batches with z sampled, the total at that epoch's β. During a KL
+warm-up that β is below the final one, so the warm-up epochs' totals are also drawn at
+the final β (dashed), comparable with the rest of the curve."""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 
 from latentlab.core import EpochReport
+from latentlab.core.loss_labels import RUNNING, totals_at
 
 from ..slots import ModelKind
 
 CURVE_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#333333"}
+_RECON, _KL, _TOTAL, _BETA = range(4)  # the columns of LossCurves._values
 
 
 class LossCurves(pg.PlotWidget):
@@ -25,7 +32,9 @@ class LossCurves(pg.PlotWidget):
         super().__init__(background="w")
         self.setMinimumHeight(150)
         plot = self.getPlotItem()
-        plot.setTitle("Loss per sample", size="10pt", color="#333")
+        plot.setTitle(f"Loss per sample ({RUNNING.short})", size="10pt", color="#333")
+        self.setToolTip(f"Each epoch's {RUNNING.long}. Dashed: a KL warm-up epoch's total "
+                        "restated at the final β.")
         plot.setLabel("bottom", "epoch")
         # No grid and 1-px pens: measured on the live window, the grid cost ~6 ms and
         # 1.6-px pens ~3 ms per repaint of this chart (11.9 ms -> 1.4 ms without both).
@@ -41,25 +50,29 @@ class LossCurves(pg.PlotWidget):
             key: plot.plot([], [], name=name, pen=pg.mkPen(CURVE_COLOURS[key], width=1))
             for key, name in (("recon", "reconstruction"), ("kl", "KL"), ("total", "total"))
         }
+        self._curve["final"] = plot.plot(
+            [], [], name="total at final β",
+            pen=pg.mkPen(CURVE_COLOURS["total"], width=1, style=Qt.PenStyle.DashLine))
         self.history: list[EpochReport] = []
         # The curves' data as growing arrays (recon, kl, total per epoch): a redraw
         # never rebuilds them from the whole history, however long the session runs.
-        self._values = np.zeros((0, 3), dtype=np.float64)
+        self._values = np.zeros((0, 4), dtype=np.float64)
         self.kind = ""
 
     def set_history(self, kind: str, history: list[EpochReport]) -> None:
         """Show ``history`` of a model of ``kind`` (redrawn now)."""
         self.kind = kind
         self.history = list(history)
-        self._values = np.array([[r.recon, r.kl, r.total] for r in history],
-                                dtype=np.float64).reshape(-1, 3)
+        self._values = np.array([[r.recon, r.kl, r.total, r.beta] for r in history],
+                                dtype=np.float64).reshape(-1, 4)
         self.redraw()
 
     def append(self, reports: list[EpochReport]) -> None:
         """Add epochs (drawn at the next :meth:`redraw`)."""
         if reports:
             self.history.extend(reports)
-            new = np.array([[r.recon, r.kl, r.total] for r in reports], dtype=np.float64)
+            new = np.array([[r.recon, r.kl, r.total, r.beta] for r in reports],
+                           dtype=np.float64)
             self._values = np.concatenate([self._values, new])
 
     @property
@@ -76,11 +89,27 @@ class LossCurves(pg.PlotWidget):
         self._curve["kl"].setData(x if two else np.zeros(0), v[:, 1] if two else np.zeros(0))
         self._curve["kl"].setVisible(two)
         self._curve["total"].setVisible(two)
+        x_final, y_final = self.warmup_totals_at_final_beta()
+        self._curve["final"].setData(x_final, y_final)
+        self._curve["final"].setVisible(two and len(x_final) > 0)
         name = (ModelKind.parse(self.kind).regulariser_name if two else None) or "KL"
         for sample, label in self._legend.items:
             if sample.item is self._curve["kl"] and label.text != name:
                 label.setText(name)
         self._fit()
+
+    def warmup_totals_at_final_beta(self) -> tuple[np.ndarray, np.ndarray]:
+        """(epochs, totals at the last epoch's β) of the epochs trained at another β, and
+        the first epoch after them, so the dashed line meets the solid one."""
+        v = self._values
+        if not len(v) or not self.two_terms:
+            return np.zeros(0), np.zeros(0)
+        final = v[-1, _BETA]
+        differs = np.flatnonzero(v[:, _BETA] != final)
+        if not differs.size:
+            return np.zeros(0), np.zeros(0)
+        rows = np.arange(0, min(len(v), int(differs.max()) + 2))
+        return (rows + 1.0), totals_at(v[rows, _RECON], v[rows, _KL], final)
 
     def _fit(self) -> None:
         """Grow the x axis in nice steps and move the y axis only when the curves leave it
@@ -92,7 +121,7 @@ class LossCurves(pg.PlotWidget):
             return
         step = 10 ** max(1, math.floor(math.log10(max(n, 1))))
         x_max = max(10, math.ceil(n / step) * step)
-        cols = self._values if self.two_terms else self._values[:, :1]
+        cols = self._values[:, :3] if self.two_terms else self._values[:, :1]
         values = cols[max(0, n // 10):] if n > 20 else cols  # ignore the first, huge epochs
         values = values[np.isfinite(values)]
         if values.size == 0:
