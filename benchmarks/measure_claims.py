@@ -6,7 +6,7 @@
 
 Sections:
 
-* ``collapse``: 2-D VAEs (the app's defaults: hidden 32, Adam 3e-3, batch 64, 200 epochs)
+* ``collapse``: 2-D VAEs (the app's defaults: hidden 32, Adam 1e-2, batch 64, 200 epochs)
   over a grid of β, with KL warm-up 0, 10, 50 and 100 epochs, seeds 0–2. After training:
   KL per dim and active units (Cov_x(μ_k) > 0.01) at z = μ, reconstruction at z = μ and
   the total at the final β. The collapse threshold of a run is the smallest β of the grid

@@ -31,6 +31,14 @@ from .core.io import WriteFailed, atomic_write_text, writable_target
 from .core.loss_labels import AT_MU, JSON_FIELDS, SAMPLED, VQ_JSON_FIELDS
 from .core.pca import pca_reconstruction_mse
 from .core.registry import ModelKind
+from .core.stacked import MAX_MODELS, StackedTrainer
+from .core.trainer import (
+    ARTICLE_TARGET,
+    BIG_SET_BATCH_SIZE,
+    BIG_SET_IMAGES,
+    TargetWatch,
+    recommended_batch_size,
+)
 from .core.vqvae import VQVAE, VQLossReport
 from .export_cli import add_export_parser, plot_rate_distortion, run_export
 
@@ -94,9 +102,10 @@ def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> N
                          "in [0, 1) instead of by its loss's gradient (e.g. 0.99)")
     parser.add_argument("--epochs", type=_within(limits.EPOCHS), default=_DEFAULTS.epochs,
                         help="epochs (default: %(default)s)")
-    parser.add_argument("--batch-size", type=_within(limits.BATCH_SIZE),
-                        default=_DEFAULTS.batch_size,
-                        help="minibatch size (default: %(default)s)")
+    parser.add_argument("--batch-size", type=_within(limits.BATCH_SIZE), default=None,
+                        help=f"minibatch size (default: {_DEFAULTS.batch_size}, or "
+                             f"{BIG_SET_BATCH_SIZE} for sets of more than {BIG_SET_IMAGES:,} "
+                             "images)")
     parser.add_argument("--lr", type=_within(limits.LR), default=_DEFAULTS.lr,
                         help="learning rate (default: %(default)s)")
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default=_DEFAULTS.optimizer,
@@ -109,10 +118,12 @@ def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> N
     add_data_options(parser)
 
 
-def _config_from(args: argparse.Namespace, beta: float) -> TrainConfig:
+def _config_from(args: argparse.Namespace, beta: float, n_images: int) -> TrainConfig:
+    batch_size = recommended_batch_size(n_images) if args.batch_size is None \
+        else args.batch_size
     return TrainConfig(
         model=args.model, latent_dim=args.latent_dim, hidden_dim=args.hidden_dim, beta=beta,
-        warmup_epochs=args.warmup, epochs=args.epochs, batch_size=args.batch_size,
+        warmup_epochs=args.warmup, epochs=args.epochs, batch_size=batch_size,
         lr=args.lr, optimizer=args.optimizer, clip_norm=args.clip_norm, seed=args.seed,
         codes=args.codes, commitment=args.commitment, ema_decay=args.ema_decay)
 
@@ -143,15 +154,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="if training diverges, replace an existing FILE with the last "
                             "finite weights anyway (default: a diverged run writes FILE "
                             "only when it does not exist yet)")
+    train.add_argument("--target", type=float, default=None, metavar="T",
+                       help="report the first epoch (checked every 5) at which the per-sample "
+                            "total with z sampled reaches T, and the training seconds to it "
+                            f"(default: {ARTICLE_TARGET}, the article's VAE figure, for a VAE "
+                            "on the bundled digits; none otherwise)")
     train.add_argument("--json", action="store_true",
                        help="print one JSON object with the final figures as the last line; "
                             "its \"measured\" object says how each figure was measured")
 
     sweep = sub.add_parser(
         "sweep", help="train one model per β and write the rate-distortion figures as CSV",
-        description="Train the same model once per β (same seed and settings) and write one "
-                    "CSV row per β: the per-sample reconstruction (distortion), KL (rate) and "
-                    "totals of the trained model on the whole data set.")
+        description="Train the same model once per β (same seed and settings; up to "
+                    f"{MAX_MODELS} βs at a time in one stacked pass) and write one CSV row "
+                    "per β: the per-sample reconstruction (distortion), KL (rate) and "
+                    "totals of the trained model on the whole data set; seconds is the "
+                    "time of the pass that trained it. On a terminal it shows each model's "
+                    "progress.")
     _add_training_options(sweep, with_beta=False)
     sweep.add_argument("--betas", type=_beta_list, default=[0.25, 0.5, 1.0, 2.0, 4.0],
                        help="comma-separated β values (default: 0.25,0.5,1,2,4)")
@@ -228,14 +247,20 @@ def _load_data(args: argparse.Namespace) -> Dataset:
 
 def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     out = writable_target(args.out) if args.out else None  # before any training
-    config = _config_from(args, args.beta)
     data = _load_data(args)
+    config = _config_from(args, args.beta, len(data))
     trainer = Trainer(config, data.images)
+    target = args.target if args.target is not None else (
+        ARTICLE_TARGET if args.data is None else None)
+    watch = (TargetWatch(target, data.images, config.seed)
+             if target is not None and trainer.model.kind.samples_noise else None)
     progress = _ProgressBar(config.epochs, stderr)
     started = time.perf_counter()
     diverged = None
     try:
         for report in trainer.train():
+            if watch is not None:
+                watch.observe(trainer.model, report, config.beta)
             progress.update(report.epoch, report.total)
     except TrainingDiverged as exc:
         diverged = str(exc)
@@ -245,6 +270,11 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     result: dict[str, Any] = {"model": config.model, "epochs": trainer.epoch,
                               "seconds": round(seconds, 4), "beta": config.beta,
+                              "lr": config.lr, "batch_size": config.batch_size,
+                              "target": None if watch is None else watch.target,
+                              "epochs_to_target": None if watch is None else watch.epoch,
+                              "seconds_to_target": None if watch is None or watch.seconds
+                              is None else round(watch.seconds, 4),
                               "latent_dim": config.latent_dim, "seed": config.seed,
                               "data": data.name, "images": len(data),
                               "image_shape": list(data.image_shape)}
@@ -303,29 +333,26 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if target is not None:
             writable_target(target)  # before any training
     data = _load_data(args)
+    configs = [_config_from(args, beta, len(data)) for beta in args.betas]
+    group_size = MAX_MODELS if ModelKind(args.model).stacks else 1
     rows = []
     points = []
-    progress = _ProgressBar(len(args.betas) * args.epochs, stderr)
-    for n, beta in enumerate(args.betas):
-        config = _config_from(args, beta)
-        trainer = Trainer(config, data.images)
+    for lo in range(0, len(configs), group_size):
+        group = configs[lo:lo + group_size]
         started = time.perf_counter()
         try:
-            for report in trainer.train():
-                progress.update(n * args.epochs + report.epoch, report.total,
-                                f"β = {beta:g} ({n + 1}/{len(args.betas)})")
+            models = _train_together(group, data.images, stderr)
         except TrainingDiverged as exc:
-            progress.close()
-            stderr.write(f"latentlab: β = {beta:g}: {exc}\n")
+            stderr.write(f"latentlab: {exc}\n")
             return 1
-        figures = final_figures(trainer.model, config, data.images)
-        figures.update(beta=beta, epochs=trainer.epoch,
-                       seconds=round(time.perf_counter() - started, 4))
-        rows.append(",".join("" if figures.get(c) is None else f"{figures[c]:.6g}"
-                             for c in SWEEP_COLUMNS))
-        if "kl" in figures:
-            points.append((beta, figures["recon"], figures["kl"]))
-    progress.close()
+        seconds = round(time.perf_counter() - started, 4)
+        for config, model in zip(group, models, strict=True):
+            figures = final_figures(model, config, data.images)
+            figures.update(beta=config.beta, epochs=config.epochs, seconds=seconds)
+            rows.append(",".join("" if figures.get(c) is None else f"{figures[c]:.6g}"
+                                 for c in SWEEP_COLUMNS))
+            if "kl" in figures:
+                points.append((config.beta, figures["recon"], figures["kl"]))
     text = ",".join(SWEEP_COLUMNS) + "\n" + "\n".join(rows) + "\n"
     try:
         if args.csv is None:
@@ -338,6 +365,37 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"latentlab sweep: {exc}\n")
         return 1
     return 0
+
+
+def _train_together(configs: list[TrainConfig], images: np.ndarray,
+                    stderr: TextIO) -> list[Model]:
+    """Train ``configs`` (one stack, or one model of a kind that does not stack) to
+    their epochs, showing each model's running total on a terminal."""
+    if len(configs) == 1 and not ModelKind(configs[0].model).stacks:
+        trainer = Trainer(configs[0], images)
+        progress = _ProgressBar(configs[0].epochs, stderr)
+        try:
+            for report in trainer.train():
+                progress.update(report.epoch, report.total, f"β = {configs[0].beta:g}")
+        finally:
+            progress.close()
+        return [trainer.model]
+    stack = StackedTrainer(configs, images)
+    show = stderr.isatty()
+    drawn = 0.0
+    try:
+        for reports in stack.train():
+            now = time.perf_counter()
+            if show and (now - drawn >= 0.1 or stack.done):
+                drawn = now
+                losses = "  ".join(f"β {c.beta:g}: {r.total:.3f}"
+                                   for c, r in zip(configs, reports, strict=True))
+                stderr.write(f"\repoch {stack.epoch}/{stack.epochs}  {losses} ")
+                stderr.flush()
+    finally:
+        if show:
+            stderr.write("\n")
+    return stack.models
 
 
 def _one_line(exc: BaseException) -> str:

@@ -61,6 +61,11 @@ JSON_FIELDS = {
     "total_sampled": f"recon + beta * kl: {SAMPLED.long}",
     "train_total": f"total of the last epoch: {RUNNING.long}",
     "pca_mse": "squared error per pixel of the best affine rank-K (PCA) reconstruction",
+    "epochs_to_target": "first epoch (checked every 5) whose recon + beta * kl with z "
+                        "sampled (one fixed draw of noise, all images) is at most target; "
+                        "null if none or no target",
+    "seconds_to_target": "training seconds up to epochs_to_target (the checks' evaluation "
+                         "time excluded)",
 }
 #: The same for a VQ-VAE, whose figures are at the snapped code and whose term beside the
 #: reconstruction is the VQ loss.

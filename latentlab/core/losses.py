@@ -4,37 +4,80 @@ Inputs are feature-major, ``(features, B)`` (see :mod:`.layers`); pass ``a.T`` f
 batch-major arrays. Each returns ``(value, grad)``: ``value`` is a Python float averaged
 over the B samples; ``grad`` is d(value)/d(input) with the input's shape, so the ``1/B``
 of the average is already in it. Pass ``grad_out`` to reuse a buffer.
+
+A stack of K models (:mod:`.stacked`) passes ``(K, features, B)`` inputs (targets may be
+shared, ``(features, B)``); ``value`` is then an array ``(K,)``, one figure per model, and
+a ``scale`` may be an array ``(K, 1, 1)``.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 _LOG2 = math.log(2.0)
 
+#: a loss value: a float for one model's ``(n, B)`` input, ``(K,)`` for a stack's
+LossValue = Any
+
+
+_ONES: dict[np.dtype, np.ndarray] = {}
+
+
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only ``(n,)`` vector of ones (cached, grown as needed)."""
+    ones = _ONES.get(dtype)
+    if ones is None or len(ones) < n:
+        ones = _ONES[dtype] = np.ones(max(n, 4096), dtype=dtype)
+        ones.flags.writeable = False
+    return ones[:n]
+
+
+def _sums(a: np.ndarray) -> LossValue:
+    """Σ over the last two axes: a float for ``(n, B)``, ``(K,)`` for ``(K, n, B)``. A
+    product with a vector of ones: BLAS sums ~2x faster than ``ndarray.sum`` here."""
+    n = a.shape[-2] * a.shape[-1]
+    if a.ndim == 2:
+        return float(a.reshape(n) @ _ones(n, a.dtype))
+    return (a.reshape(len(a), n) @ _ones(n, a.dtype)).astype(np.float64)
+
+
+def _dots(a: np.ndarray, b: np.ndarray) -> LossValue:
+    """Σ a·b over the last two axes; ``b`` may be shared ``(n, B)`` by a stack ``a``."""
+    if a.ndim == 2:
+        return float(np.vdot(a, b))
+    flat = a.reshape(len(a), -1)
+    if b.ndim == 2:
+        return (flat @ b.reshape(-1)).astype(np.float64)
+    return np.einsum("kn,kn->k", flat, b.reshape(len(b), -1), dtype=np.float64)
+
 
 def bce_with_logits(
-    logits: np.ndarray, x: np.ndarray, grad_out: np.ndarray | None = None
-) -> tuple[float, np.ndarray]:
+    logits: np.ndarray, x: np.ndarray, grad_out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
+) -> tuple[LossValue, np.ndarray]:
     """Binary cross-entropy of ``p = sigmoid(logits)`` against targets ``x`` in [0, 1].
+    ``scratch`` (the logits' shape) is a buffer it may overwrite, to allocate nothing.
 
     ``value = mean_b sum_d [softplus(l) - x l]`` (= -sum[x log p + (1-x) log(1-p)]),
     computed from the logits so it never takes log(0); ``grad = (p - x) / B``.
     Shapes: logits, x, grad: (D, B).
     """
-    batch = logits.shape[1]
+    pixels, batch = logits.shape[-2:]
     # With t = tanh(l/2): p = (1 + t)/2 and softplus(l) = max(l, 0) + log 2 - log(1 + |t|),
     # so one tanh serves both the loss and its gradient (np.logaddexp is ~30x slower).
     t = np.multiply(logits, 0.5, out=grad_out)
     np.tanh(t, out=t)
-    log_term = np.abs(t)
-    log_term += 1.0
-    np.log(log_term, out=log_term)
-    softplus_sum = float(np.maximum(logits, 0.0).sum()) + logits.size * _LOG2 - float(
-        log_term.sum())
-    value = (softplus_sum - float(np.vdot(x, logits))) / batch
+    scratch = np.abs(t, out=scratch)
+    scratch += 1.0
+    np.log(scratch, out=scratch)
+    log_sum = _sums(scratch)
+    # Σ max(l, 0) = (Σ l + Σ |l|) / 2: np.maximum is ~3x slower than np.abs on float32.
+    np.abs(logits, out=scratch)
+    softplus_sum = 0.5 * (_sums(scratch) + _sums(logits)) + pixels * batch * _LOG2 - log_sum
+    value = (softplus_sum - _dots(logits, x)) / batch
     t *= 0.5
     t += 0.5
     t -= x
@@ -43,20 +86,23 @@ def bce_with_logits(
 
 
 def mse(
-    x_hat: np.ndarray, x: np.ndarray, grad_out: np.ndarray | None = None
-) -> tuple[float, np.ndarray]:
+    x_hat: np.ndarray, x: np.ndarray, grad_out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
+) -> tuple[LossValue, np.ndarray]:
     """Mean squared error per pixel: ``value = mean_{b,d} (x_hat - x)^2``;
-    ``grad = 2 (x_hat - x) / (B * D)``.  Shapes: x_hat, x, grad: (D, B).
+    ``grad = 2 (x_hat - x) / (B * D)``.  Shapes: x_hat, x, grad: (D, B). It needs no
+    ``scratch`` (taken so every reconstruction loss has one signature).
     """
     grad = np.subtract(x_hat, x, out=grad_out)
-    value = float(np.vdot(grad, grad)) / grad.size
-    grad *= 2.0 / grad.size
+    size = grad.shape[-2] * grad.shape[-1]
+    value = _dots(grad, grad) / size
+    grad *= 2.0 / size
     return value, grad
 
 
 def gaussian_kl(
-    stats: np.ndarray, scale: float = 1.0, grad_out: np.ndarray | None = None
-) -> tuple[float, np.ndarray]:
+    stats: np.ndarray, scale: float | np.ndarray = 1.0, grad_out: np.ndarray | None = None
+) -> tuple[LossValue, np.ndarray]:
     """KL(N(mu, sigma^2) || N(0, I)) summed over latent dims, averaged over samples.
 
     ``stats: (2K, B)`` is ``[mu; log_var]``;
@@ -64,14 +110,14 @@ def gaussian_kl(
     ``grad = scale * [mu; (exp(log_var) - 1) / 2] / B`` of shape (2K, B). ``scale`` lets
     the caller fold β into the gradient at no cost (the value is unscaled).
     """
-    two_k, batch = stats.shape
+    two_k, batch = stats.shape[-2:]
     k = two_k // 2
-    mu, log_var = stats[:k], stats[k:]
+    mu, log_var = stats[..., :k, :], stats[..., k:, :]
     grad = np.empty_like(stats) if grad_out is None else grad_out
-    grad_mu, grad_log_var = grad[:k], grad[k:]
+    grad_mu, grad_log_var = grad[..., :k, :], grad[..., k:, :]
     np.multiply(mu, mu, out=grad_mu)
     np.exp(log_var, out=grad_log_var)
-    value = 0.5 * (float(grad.sum()) - float(log_var.sum()) - batch * k) / batch
+    value = 0.5 * (_sums(grad) - _sums(log_var) - batch * k) / batch
     np.multiply(mu, scale / batch, out=grad_mu)
     grad_log_var -= 1.0
     grad_log_var *= 0.5 * scale / batch

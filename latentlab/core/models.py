@@ -34,11 +34,12 @@ from .layers import (
     Workspace,
     sigmoid,
 )
-from .losses import bce_with_logits, gaussian_kl, mse
+from .losses import LossValue, bce_with_logits, gaussian_kl, mse
 from .params import ParameterStore
 from .registry import MODEL_KINDS, ModelKind
 
-#: ``(output: (D, B), x: (D, B), grad_out) -> (per-sample value, d value / d output)``
+#: ``(output: (D, B), x: (D, B), grad_out, scratch) -> (per-sample value,
+#: d value / d output)``, as :mod:`.losses` has them
 ReconstructionLoss = Callable[..., tuple[float, np.ndarray]]
 
 
@@ -114,19 +115,33 @@ class Model(Workspace):
 
     reconstruction: ReconstructionLoss = staticmethod(bce_with_logits)
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, stack: int | None = None) -> None:
+        """``stack=K`` builds the training graph of K models of this architecture at once
+        (:mod:`.stacked`): parameters ``(K, n_params)``, ``train_step`` on stacked
+        batches; only ``train_step`` and the parameters are meant for such a model."""
         super().__init__()
         self.config = config
-        self.store = ParameterStore(np.dtype(config.dtype))
+        self.store = ParameterStore(np.dtype(config.dtype), stack=stack)
         self.encoder: list[Layer] = []
         self.decoder: list[Layer] = []
         self.bottleneck: Bottleneck = Deterministic(config.latent_dim)
         self._build()
         self.store.finalize()
+        self._bind_layers()
+
+    def _bind_layers(self) -> None:
         for layer in self.layers:
             bind = getattr(layer, "bind", None)
             if bind is not None:  # layers with parameters take their views of the store
                 bind(self.store)
+
+    def share_storage(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """Keep the parameters and gradients in ``values``/``grads`` (``(n_params,)``,
+        e.g. a row of a stack's arrays) from now on, starting from what is there."""
+        if values.shape != self.weights.shape or grads.shape != values.shape:
+            raise ValueError(f"expected storage of shape {self.weights.shape}")
+        self.store.adopt(values, grads)
+        self._bind_layers()
 
     def _build(self) -> None:
         raise NotImplementedError
@@ -264,16 +279,19 @@ class Model(Workspace):
         """Called by the trainer after each optimiser update (state outside the
         gradient, such as a VQ-VAE's codebook bookkeeping); nothing by default."""
 
-    def train_step(self, x_h: np.ndarray, beta: float,
-                   eps: np.ndarray | None) -> tuple[float, float]:
+    def train_step(self, x_h: np.ndarray, beta: float | np.ndarray,
+                   eps: np.ndarray | None) -> tuple[LossValue, LossValue]:
         """Forward + backward through the graph on one batch in the training layout of
         :mod:`.layers`, ``x_h = [x.T; 1]: (D + 1, B)``, with β and noise ``eps:
         (noise_rows, B)`` (``None`` when the model takes none). Gradients land in
-        ``store.grads``. Returns the batch's per-sample ``(recon, regulariser)``."""
+        ``store.grads``. Returns the batch's per-sample ``(recon, regulariser)``.
+        A stacked model takes ``x_h`` and ``eps`` shared or with a leading K axis, β as
+        a float or ``(K, 1, 1)``, and returns ``(K,)`` arrays."""
         h = _forward(self.encoder, x_h)
         out = _forward(self.decoder, self.bottleneck.forward_train(h, eps, beta))
         recon, dout = self.reconstruction(
-            out, x_h[:-1], grad_out=self._buffer("dout", out.shape, out.dtype))
+            out, x_h[..., :-1, :], grad_out=self._buffer("dout", out.shape, out.dtype),
+            scratch=self._buffer("scratch", out.shape, out.dtype))
         dh = self.bottleneck.backward(_backward(self.decoder, dout, need_dx=True))
         _backward(self.encoder, dh, need_dx=False)
         return recon, self.bottleneck.regulariser

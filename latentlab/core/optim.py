@@ -7,9 +7,15 @@ import math
 import numpy as np
 
 
-def clip_by_global_norm(grads: np.ndarray, max_norm: float | None) -> float:
+def clip_by_global_norm(grads: np.ndarray, max_norm: float | None) -> float | np.ndarray:
     """Scale ``grads`` in place so its L2 norm is at most ``max_norm``; return the norm
-    before clipping. ``max_norm=None`` only measures."""
+    before clipping. ``max_norm=None`` only measures. A stack's ``(K, P)`` gradients are
+    clipped model by model (row by row), returning the ``(K,)`` norms."""
+    if grads.ndim == 2:
+        norms = np.sqrt(np.einsum("kp,kp->k", grads, grads, dtype=np.float64))
+        if max_norm is not None:
+            grads *= np.minimum(1.0, max_norm / np.maximum(norms, 1e-300))[:, None]
+        return norms
     norm = math.sqrt(float(np.vdot(grads, grads)))
     if max_norm is not None and norm > max_norm:
         grads *= max_norm / norm
@@ -17,7 +23,8 @@ def clip_by_global_norm(grads: np.ndarray, max_norm: float | None) -> float:
 
 
 class Optimizer:
-    """Holds references to ``params`` and ``grads`` (same shape) and updates ``params``."""
+    """Holds references to ``params`` and ``grads`` (same shape: ``(P,)``, or a stack's
+    ``(K, P)``, whose rows are independent models) and updates ``params``."""
 
     def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float,
                  clip_norm: float | None = None) -> None:

@@ -108,6 +108,11 @@ class ModelKind(str, Enum):
         return self.info.pca_baseline
 
     @property
+    def stacks(self) -> bool:
+        """Several models of this kind can train in one pass (:mod:`.stacked`)."""
+        return self.info.stacks
+
+    @property
     def model_class(self) -> type[Model]:
         module, _, name = self.info.model_class.partition(":")
         cls: type[Model] = getattr(importlib.import_module(module), name)
@@ -129,6 +134,7 @@ class KindInfo:
     has_prior: bool = False
     has_codebook: bool = False
     pca_baseline: bool = False
+    stacks: bool = True
 
 
 _TABLE: dict[ModelKind, KindInfo] = {
@@ -142,7 +148,7 @@ _TABLE: dict[ModelKind, KindInfo] = {
         "latentlab.core.models:LinearAutoencoder", "MSE", pca_baseline=True),
     ModelKind.VQVAE: KindInfo(
         "VQ-VAE", "vector-quantised VAE", "latentlab.core.vqvae:VQVAE", "BCE",
-        regulariser_name="VQ loss", has_prior=True, has_codebook=True),
+        regulariser_name="VQ loss", has_prior=True, has_codebook=True, stacks=False),
 }
 
 #: every kind's value, in table order (for argparse choices and file checks)

@@ -237,7 +237,7 @@ class VectorQuantiser(Bottleneck):
         return z_q_h
 
     def forward_train(self, h: np.ndarray, noise: np.ndarray | None,
-                      beta: float) -> np.ndarray:
+                      beta: float | np.ndarray) -> np.ndarray:
         return self.forward(h)
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:

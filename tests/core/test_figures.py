@@ -8,6 +8,7 @@ import pytest
 from latentlab.cli import final_figures
 from latentlab.core import TrainConfig, Trainer, load_digits
 from latentlab.core.pca import pca_reconstruction_mse
+from latentlab.core.trainer import ARTICLE_TARGET, TargetWatch
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +27,25 @@ def test_pca_baseline(digits: np.ndarray) -> None:
     assert pca_reconstruction_mse(digits, 64) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_default_vae_meets_the_article_figure(digits: np.ndarray) -> None:
-    trainer = _train(digits)  # the defaults of `latentlab train --model vae`
+def test_default_vae_meets_the_article_figure_early(digits: np.ndarray) -> None:
+    """The defaults of `latentlab train --model vae`: the article's 24.8 (z sampled) is
+    reached by epoch 60 (55 measured; 95-110 with the earlier lr 3e-3) and the final
+    figures are at least as good as the earlier recipe's (24.5 sampled, 23.65 at z = μ)."""
+    config = TrainConfig()
+    trainer = Trainer(config, digits)
+    watch = TargetWatch(ARTICLE_TARGET, digits, config.seed)
+    for report in trainer.train():
+        watch.observe(trainer.model, report, config.beta)
     figures = final_figures(trainer.model, trainer.config, digits)
-    assert figures["total_sampled"] <= 24.8
-    assert figures["total"] <= 24.0
+    assert watch.epoch is not None and watch.epoch <= 60
+    assert figures["total_sampled"] <= 24.5
+    assert figures["total"] <= 23.65
     assert figures["kl"] > 1.0  # the latent is in use, not collapsed
 
 
 def test_autoencoder_beats_pca(digits: np.ndarray) -> None:
     figures = final_figures(_train(digits, model="ae").model, TrainConfig(model="ae"), digits)
+    assert figures["mse"] <= 0.034
     assert figures["mse"] < 0.9 * pca_reconstruction_mse(digits, 2)
 
 
