@@ -218,9 +218,13 @@ def large_window(path: Path, n: int, seconds: float, clicks: int) -> dict[str, f
     probe.start()
     progress_seen = False
     t0 = time.perf_counter()
-    files.import_data_file(window.training, path)  # trains a VAE and an AE on the new data
+    failures: list[BaseException] = []
+    # As File ▸ Import images… does: read in the background, then train a VAE and an AE.
+    files.import_data_file_in_background(window.training, path, failures.append)
     returned = time.perf_counter() - t0
     while _map_point_count(window, "vae") != n:
+        if failures:
+            raise RuntimeError(f"import failed: {failures[0]}")
         progress_seen = progress_seen or _import_progress_shown(window)
         app.processEvents()
         time.sleep(0.0005)

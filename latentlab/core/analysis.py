@@ -120,8 +120,8 @@ def pca_residual_mse(images: np.ndarray, *, rows: np.ndarray | None = None,
     The same figure as :func:`latentlab.core.pca.pca_reconstruction_mse` for each k, from
     one pass: the residual of k components is the sum of the covariance's eigenvalues
     after the k largest, divided by D. The D×D covariance is accumulated chunk by chunk
-    (float32 products of mean-centred chunks, summed in float64), so no (N, D) float64
-    copy is made: 60,000 × 784 images take about a second and a few tens of MB.
+    in float64 (it agrees with the SVD to ~1e-15), so no (N, D) float64 copy is made:
+    10,000 × 784 images take ~0.5–1.4 s and ~30 MB, 60,000 about six times that.
     """
     n, d = len(images) if rows is None else len(rows), images.shape[1]
     if n == 0:
@@ -130,10 +130,9 @@ def pca_residual_mse(images: np.ndarray, *, rows: np.ndarray | None = None,
     for part in _row_chunks(images, rows, chunk):
         mean += part.sum(axis=0, dtype=np.float64)
     mean /= n
-    mean32 = mean.astype(np.float32)
     scatter = np.zeros((d, d))
     for part in _row_chunks(images, rows, chunk):
-        centred = part.astype(np.float32) - mean32
+        centred = part.astype(np.float64) - mean
         scatter += centred.T @ centred
     eigenvalues = np.clip(np.linalg.eigvalsh(scatter / n)[::-1], 0.0, None)  # descending
     tail = np.concatenate([np.cumsum(eigenvalues[::-1])[::-1], [0.0]])  # tail[k] = Σ_{j≥k}

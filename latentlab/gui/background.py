@@ -18,7 +18,8 @@ Orange3 runs its widgets' work on one executor:
   :attr:`~BackgroundService.finished` signal) run there, and only for the current task of
   its key;
 * :meth:`~BackgroundService.shutdown` cancels everything and waits for the thread, so a
-  closing window never leaves "QThread: Destroyed while thread is still running".
+  closing window never leaves "QThread: Destroyed while thread is still running" (nor
+  does a service that is simply dropped, or still alive at interpreter exit).
 
 Queued tasks run by ``priority`` (higher first: the map's encoding before a slow panel's
 figures) and, within a priority, in the order they were (last) submitted, so a key that is
@@ -29,8 +30,6 @@ that can wait).
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import itertools
 import threading
 import traceback
@@ -79,17 +78,49 @@ class _Relay(QObject):
     delivered = Signal(object, object, object)  # TaskHandle, result, traceback text or None
 
 
-class _WorkerThread(QThread):
-    """Takes the oldest queued task, runs it, hands the outcome to the relay; repeats."""
+class _Queue:
+    """The tasks waiting to run, shared by the service (GUI thread) and its worker thread.
+    The thread holds only this, never the service, so a service that is dropped without
+    :meth:`~BackgroundService.shutdown` can still be collected, and its finaliser stops
+    the thread."""
 
-    def __init__(self, service: BackgroundService) -> None:
+    def __init__(self, relay: _Relay) -> None:
+        self.lock = threading.Condition()
+        self.waiting: OrderedDict[str, TaskHandle] = OrderedDict()  # per key, in order
+        self.stopping = False
+        self.relay = relay
+
+    def next_task(self) -> TaskHandle | None:
+        """Block until a task is queued (→ the first of the highest priority) or the queue
+        stops (→ None). Worker thread."""
+        with self.lock:
+            while not self.waiting and not self.stopping:
+                self.lock.wait()
+            if self.stopping:
+                return None
+            key = max(self.waiting, key=lambda k: self.waiting[k].priority)
+            return self.waiting.pop(key)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping = True
+            for task in self.waiting.values():
+                task.cancel()
+            self.waiting.clear()
+            self.lock.notify_all()
+
+
+class _WorkerThread(QThread):
+    """Takes the next queued task, runs it, hands the outcome to the relay; repeats."""
+
+    def __init__(self, queue: _Queue) -> None:
         super().__init__()
         self.setObjectName("latentlab-background")
-        self._service = service
+        self._queue = queue
 
     def run(self) -> None:
-        service = self._service
-        while (task := service._next_task()) is not None:
+        queue = self._queue
+        while (task := queue.next_task()) is not None:
             task.thread_ident = threading.get_ident()
             result: Any = None
             error: str | None = None
@@ -98,24 +129,21 @@ class _WorkerThread(QThread):
             except Exception:  # reported on the GUI thread, like the training worker's
                 error = traceback.format_exc()
             if not task.cancelled:
-                service._relay.delivered.emit(task, result, error)
+                queue.relay.delivered.emit(task, result, error)
 
 
-_LIVE_SERVICES: weakref.WeakSet[BackgroundService] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_live_services() -> None:
-    """A script that ends without closing its window must not leave the thread running
-    while Qt tears its objects down."""
-    for service in list(_LIVE_SERVICES):
-        with contextlib.suppress(RuntimeError):  # C++ side already deleted
-            service.shutdown()
+def _stop_thread(queue: _Queue, thread: _WorkerThread) -> None:
+    """Stop ``thread`` and wait for it: at shutdown, when the service is collected, or at
+    interpreter exit (a script that ends without closing its window), before Qt tears
+    its objects down."""
+    queue.stop()
+    thread.wait()
 
 
 class BackgroundService(QObject):
     """One worker thread running keyed, latest-wins tasks; create and use it on the GUI
-    thread.
+    thread. The thread starts with the first task (a window on a small data set, whose
+    work is done inline, never starts it).
 
     Signals (GUI thread): ``finished(key, result)`` and ``failed(key, traceback_text)``, for
     tasks that were not cancelled (after the task's own ``done``/``error`` callback).
@@ -126,18 +154,15 @@ class BackgroundService(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._lock = threading.Condition()
-        self._queue: OrderedDict[str, TaskHandle] = OrderedDict()  # waiting to run, per key
-        # Per key, the tasks not yet delivered nor cancelled, oldest first: at most one
-        # running (or its result on its way) and one queued.
-        self._live: dict[str, list[TaskHandle]] = {}
-        self._ids = itertools.count(1)
-        self._stopping = False
         self._relay = _Relay()
         self._relay.delivered.connect(self._on_delivered)
-        self._thread = _WorkerThread(self)
-        self._thread.start()
-        _LIVE_SERVICES.add(self)
+        self._queue = _Queue(self._relay)
+        # Per key, the tasks not yet delivered nor cancelled, oldest first: at most one
+        # running (or its result on its way) and one queued. GUI thread only.
+        self._live: dict[str, list[TaskHandle]] = {}
+        self._ids = itertools.count(1)
+        self._thread: _WorkerThread | None = None
+        self._stop_thread: weakref.finalize | None = None
 
     # -- GUI thread ---------------------------------------------------------------------
     def submit(self, key: str, work: Work, done: Callable[[Any], None] | None = None,
@@ -149,36 +174,35 @@ class BackgroundService(QObject):
         ``done(result)`` or ``error(traceback_text)`` runs on the GUI thread when the
         outcome arrives, unless the task was cancelled by then.
         """
-        if self._stopping:
+        if self._queue.stopping:
             raise RuntimeError("the background service has been shut down")
+        if self._thread is None:
+            self._thread = _WorkerThread(self._queue)
+            self._stop_thread = weakref.finalize(self, _stop_thread, self._queue, self._thread)
+            self._thread.start()
         task = TaskHandle(key, next(self._ids), work, priority, done, error)
-        with self._lock:
-            queued = self._queue.pop(key, None)
-            live = self._live.setdefault(key, [])
+        live = self._live.setdefault(key, [])
+        with self._queue.lock:
+            queued = self._queue.waiting.pop(key, None)
             for old in list(live):
                 if interrupt or old is queued:
                     old.cancel()
                     live.remove(old)
             live.append(task)
-            self._queue[key] = task
-            self._lock.notify()
+            self._queue.waiting[key] = task
+            self._queue.lock.notify()
         return task
 
     def cancel(self, key: str) -> None:
         """Cancel every task of ``key`` (queued or running); no result of it arrives."""
-        with self._lock:
-            tasks = self._live.pop(key, [])
-            self._queue.pop(key, None)
-        for task in tasks:
+        with self._queue.lock:
+            self._queue.waiting.pop(key, None)
+        for task in self._live.pop(key, []):
             task.cancel()
 
     def cancel_all(self) -> None:
-        with self._lock:
-            tasks = [task for live in self._live.values() for task in live]
-            self._live.clear()
-            self._queue.clear()
-        for task in tasks:
-            task.cancel()
+        for key in list(self._live):
+            self.cancel(key)
 
     def is_pending(self, key: str) -> bool:
         """True while ``key`` has a task whose outcome has not been delivered yet."""
@@ -189,27 +213,28 @@ class BackgroundService(QObject):
         """True when no task is queued, running or waiting to be delivered."""
         return not any(self._live.values())
 
+    @property
+    def running(self) -> bool:
+        """True while the worker thread runs (from the first task until shutdown)."""
+        return self._thread is not None and self._thread.isRunning()
+
     def shutdown(self) -> None:
         """Cancel every task and wait for the worker thread to end (idempotent)."""
-        if self._stopping:
-            return
-        self._stopping = True
         self.cancel_all()
-        with self._lock:
-            self._lock.notify_all()
-        self._thread.wait()
-        _LIVE_SERVICES.discard(self)
+        if self._stop_thread is not None:
+            self._stop_thread()  # a finaliser runs once
+        else:
+            self._queue.stop()
 
     @Slot(object, object, object)
     def _on_delivered(self, task: TaskHandle, result: Any, error: str | None) -> None:
         if task.cancelled:
             return  # cancelled after the worker emitted: stale
-        with self._lock:
-            live = self._live.get(task.key, [])
-            if task in live:
-                live.remove(task)
-            if not live:
-                self._live.pop(task.key, None)
+        live = self._live.get(task.key, [])
+        if task in live:
+            live.remove(task)
+        if not live:
+            self._live.pop(task.key, None)
         if error is not None:
             if task.error is not None:
                 task.error(error)
@@ -218,14 +243,3 @@ class BackgroundService(QObject):
         if task.done is not None:
             task.done(result)
         self.finished.emit(task.key, result)
-
-    # -- worker thread ------------------------------------------------------------------
-    def _next_task(self) -> TaskHandle | None:
-        """Block until a task is queued (→ it) or the service stops (→ None)."""
-        with self._lock:
-            while not self._queue and not self._stopping:
-                self._lock.wait()
-            if self._stopping:
-                return None
-            key = max(self._queue, key=lambda k: self._queue[k].priority)  # first of the best
-            return self._queue.pop(key)

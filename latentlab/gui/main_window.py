@@ -18,7 +18,15 @@ from typing import cast
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QWidget,
+)
 
 import latentlab
 from latentlab.blas import limit_blas_threads
@@ -179,6 +187,16 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self._state_label = QLabel("")
         self._state_label.setStyleSheet("color: #555; padding-right: 8px;")
+        # A busy bar while a data file is read in the background (File ▸ Import images…).
+        self._busy = QProgressBar()
+        self._busy.setObjectName("importProgress")
+        self._busy.setRange(0, 0)
+        self._busy.setTextVisible(False)
+        # No taller than the status text: a taller bar would re-lay out the docks and
+        # move the maps under the cursor each time it shows.
+        self._busy.setMaximumSize(160, self._state_label.sizeHint().height())
+        self._busy.hide()
+        self.statusBar().addPermanentWidget(self._busy)
         self.statusBar().addPermanentWidget(self._state_label)
         self.statusBar().showMessage(
             "Training a VAE on the 1,797 digits… click the map to decode any point", 8000)
@@ -187,6 +205,7 @@ class MainWindow(QMainWindow):
         s, t, p = self.session, self.training, self.panels
         s.statusMessage.connect(self._say)
         s.stateText.connect(self._state_label.setText)
+        s.busyChanged.connect(self._show_busy)
         s.datasetChanged.connect(self._show_title)
         s.mapModeChanged.connect(lambda _mode: self._sync_mode_actions())
         s.endpointPicked.connect(self._on_endpoint_picked)
@@ -202,6 +221,12 @@ class MainWindow(QMainWindow):
             panel = p[name]
             dock.visibilityChanged.connect(
                 lambda visible, panel=panel: visible and panel.refresh())
+
+    def _show_busy(self, text: str) -> None:
+        self._busy.setVisible(bool(text))
+        self._busy.setToolTip(text)
+        if text:
+            self.statusBar().showMessage(text)
 
     def _say(self, text: str, ms: int) -> None:
         if text:

@@ -90,11 +90,16 @@ class LabSession(QObject):
     betaSettled = Signal(float)  # a debounced β change
     statusMessage = Signal(str, int)  # text, milliseconds (0 = until replaced)
     stateText = Signal(str)  # the status bar's permanent word ("training…")
+    busyChanged = Signal(str)  # what the background is busy with ("" = nothing): a file read
 
     def __init__(self, dataset: Dataset, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._dataset = dataset
-        self.analysis = DataAnalysis(dataset)
+        # The window's one background worker (its thread starts with the first task):
+        # whole-data work, slow file reads, the decoded manifold.
+        self._background = BackgroundService(self)
+        self.busy_text = ""
+        self.analysis = DataAnalysis(dataset, self._background, self)  # panels observe it
         self._slots = {slot: SlotState() for slot in Slot}
         self._settings = TrainingSettings()
         self._xy: tuple[float, float] | None = (0.0, 0.0)
@@ -105,7 +110,6 @@ class LabSession(QObject):
         self._highlighted_code: int | None = None
         self._state = TrainingState.IDLE
         self._controller: TrainingController | None = None
-        self._background: BackgroundService | None = None
         self.run_job: int | None = None  # the job id of the run last started
         self.run_label = ""  # what that run is called on the progress bar
         self.last_progress: Progress | None = None
@@ -133,7 +137,7 @@ class LabSession(QObject):
         (they belong to the old data)."""
         self.stop_pacing()
         self._dataset = dataset
-        self.analysis = DataAnalysis(dataset)
+        self.analysis.set_dataset(dataset)  # cancels whatever was asked about the old data
         self._slots = {slot: SlotState() for slot in Slot}
         self._xy = (0.0, 0.0)
         self._picked = None
@@ -347,6 +351,11 @@ class LabSession(QObject):
     def set_state_text(self, text: str) -> None:
         self.stateText.emit(text)
 
+    def set_busy(self, text: str) -> None:
+        """Say that the background is busy with ``text`` ("Importing …"; "" when done)."""
+        self.busy_text = text
+        self.busyChanged.emit(text)
+
     def show_progress_text(self, text: str, complete: bool | None = None) -> None:
         """A progress line that is no run's: ``complete`` fills or empties the bar."""
         self.progressText.emit(text, complete)
@@ -370,7 +379,7 @@ class LabSession(QObject):
         for slot, model in p.models.items():
             reports = p.reports.get(slot, [])
             state = self.slot(slot)
-            if not reports and state.model is not None and not p.final:
+            if slot not in p.moved and state.model is not None and not p.final:
                 continue  # this slot has not moved since the last update
             state.model = model
             state.history.extend(reports)
@@ -406,17 +415,16 @@ class LabSession(QObject):
 
     @property
     def background(self) -> BackgroundService:
-        """The worker thread for what panels draw from a model off the GUI thread (the
-        decoded manifold); started on first use, ended by :meth:`shutdown`."""
-        if self._background is None:
-            self._background = BackgroundService(self)
+        """The one worker thread for what is computed off the GUI thread (the analysis of
+        the data, a data file's reading, the decoded manifold; started on first use, ended
+        by :meth:`shutdown`)."""
         return self._background
 
     def shutdown(self) -> None:
         """Drop pending work and end the background worker (the window is closing)."""
         self.stop_pacing()
-        if self._background is not None:
-            self._background.shutdown()
+        self.analysis.shutdown()
+        self._background.shutdown()
 
     def stop_pacing(self) -> None:
         """Drop pending frames and a pending β (a new data set, shutdown)."""

@@ -21,7 +21,7 @@ def service(qtbot):
     s = BackgroundService()
     yield s
     s.shutdown()
-    assert not s._thread.isRunning()
+    assert not s.running
 
 
 def _gate_task(service: BackgroundService, key: str = "gate") -> threading.Event:
@@ -191,7 +191,7 @@ def test_shutdown_stops_a_running_task_and_waits_for_the_thread(qtbot):
     service.submit("encode", endless, delivered.append)
     assert started.wait(WAIT)
     service.shutdown()
-    assert not service._thread.isRunning()
+    assert not service.running
     service.shutdown()  # idempotent
     with pytest.raises(RuntimeError, match="shut down"):
         service.submit("encode", endless)

@@ -133,22 +133,23 @@ def test_pca_is_computed_once_per_data_set(panel: DiagnosticsPanel, session: Lab
     import latentlab.gui.analysis as module
 
     calls: list[int] = []
-    real = module.pca_reconstruction_mse
+    real = module.pca_residual_mse  # PCA's error for every k at once
 
-    def counting(x: np.ndarray, k: int) -> float:
-        calls.append(k)
-        return real(x, k)
+    def counting(x: np.ndarray, **kwargs: object) -> np.ndarray:
+        calls.append(len(x))
+        return real(x, **kwargs)
 
-    monkeypatch.setattr(module, "pca_reconstruction_mse", counting)
+    monkeypatch.setattr(module, "pca_residual_mse", counting)
     model = ae.model.copy()
     for _ in range(5):
         panel.show_model(model)
-    assert calls == [2]
+    assert calls == [len(digits)]
     # New data: recomputed.
     session.set_dataset(Dataset(digits.images[:500], None, digits.image_shape, "first 500"))
     panel.show_model(model)
-    assert calls == [2, 2]
-    assert panel.pca_mse == pytest.approx(real(digits.images[:500], 2))
+    assert calls == [len(digits), 500]
+    assert panel.pca_mse == pytest.approx(pca_reconstruction_mse(digits.images[:500], 2),
+                                          rel=1e-12)
 
 
 def test_mismatched_data_and_empty_states(qtbot, panel: DiagnosticsPanel, session: LabSession,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QProgressBar
 
 from latentlab.core import DataFileError, Dataset, load_digits
 from latentlab.gui.actions import files
@@ -41,10 +41,16 @@ def test_import_a_16x16_npz_trains_on_it(qtbot, window, tmp_path: Path,
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         lambda *a, **k: (str(path), "Image data"))
     window.menus.actions["import_file"].trigger()  # File ▸ Import images…
+    # The file is read on the background worker while a busy bar shows.
+    assert window.session.busy_text == "Importing squares.npz…"
+    assert window.findChild(QProgressBar, "importProgress").isVisible()
+    qtbot.waitUntil(lambda: window.session.dataset.name == "squares", timeout=TIMEOUT)
+    assert not window.findChild(QProgressBar, "importProgress").isVisible()
 
     ds = window.session.dataset
     assert ds.name == "squares" and ds.image_shape == (16, 16) and len(ds) == 120
-    assert window.session.model("vae") is None  # the digits models are gone
+    model = window.session.model("vae")  # the digits models are gone (training may have
+    assert model is None or model.input_dim == 256  # sent a snapshot of the new one)
     assert "squares: 120 images, 16×16, 2 labels" in window.statusBar().currentMessage()
     assert "squares" in window.windowTitle()
     qtbot.waitUntil(lambda: _trained(window, "vae"), timeout=TIMEOUT)
@@ -126,14 +132,16 @@ def test_empty_or_unreadable_folder_is_refused(tmp_path: Path, qapp) -> None:
         load_image_folder(tmp_path / "a.png")
 
 
-def test_bad_file_shows_a_message_and_keeps_the_digits(window, tmp_path: Path,
+def test_bad_file_shows_a_message_and_keeps_the_digits(qtbot, window, tmp_path: Path,
                                                        monkeypatch, warnings_shown) -> None:
     bad = tmp_path / "bad.npy"
     np.save(bad, np.full((10, 16, 16), 3.0))
     before = window.session.model("vae")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
     window.files.import_file()
+    qtbot.waitUntil(lambda: len(warnings_shown) > 0, timeout=TIMEOUT)
     assert len(warnings_shown) == 1
+    assert window.session.busy_text == ""
     title, text = warnings_shown[0]
     assert title == "Could not import the images" and "expected values in [0, 1]" in text
     assert window.session.dataset.name == "digits" and window.session.dataset.image_shape == (8, 8)

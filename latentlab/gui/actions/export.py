@@ -25,7 +25,7 @@ def export_latent_codes(session: LabSession, path: str | Path,
     model = session.model(slot)
     if model is None:
         raise ValueError(f"the {SLOT_TITLES[slot]} has no trained model to encode with")
-    codes = session.analysis.codes(model)
+    codes = session.analysis.codes_now(model)
     k = codes.mu.shape[1]
     stem = "mu" if codes.log_var is not None else "z"
     header = ["index", "label", *(f"{stem}_{i + 1}" for i in range(k))]

@@ -22,6 +22,7 @@ from .dialogs import (
     export_dialog,
     guarded,
     last_dir,
+    show_failure,
 )
 from .export import export_latent_codes
 from .training import TrainingCommands
@@ -86,8 +87,10 @@ class FileCommands:
     def import_file(self) -> None:
         path = ask_open_path(self.parent, self.settings, "Import images", DATA_FILTERS)
         if path is not None:
-            guarded(self.parent, "Could not import the images", f"Could not import {path}",
-                    lambda: files.import_data_file(self.training, path))
+            files.import_data_file_in_background(
+                self.training, path,
+                lambda exc: show_failure(self.parent, "Could not import the images",
+                                         f"Could not import {path}:\n{exc}", exc))
 
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.parent, "Import a folder of images",

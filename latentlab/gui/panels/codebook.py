@@ -17,8 +17,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
-from latentlab.core.vqvae import VQVAE
+from latentlab.core.vqvae import VQVAE, CodeUsage
 
+from ..analysis import Asked
 from ..session import LabSession
 from ..slots import Slot
 from ..widgets.mosaic import MosaicView
@@ -40,6 +41,7 @@ class CodebookPanel(Panel):
         self.setObjectName("codebookPanel")
         self.model: VQVAE | None = None
         self.counts = np.zeros(0, dtype=np.int64)
+        self._asked = Asked()  # snapshots whose code usage the worker has not sent yet
         self.grid = (0, 0)  # (rows, cols) of thumbnails
         self.heading = QLabel(_EMPTY)
         self.heading.setWordWrap(True)
@@ -90,6 +92,7 @@ class CodebookPanel(Panel):
         self.observe(s.modelSettled, self._on_settled)
         self.observe(s.datasetChanged, self.refresh)
         self.observe(s.codeHighlighted, self._show_highlight)
+        self.observe(s.analysis.ready, self._on_analysed)
         self.refresh()
 
     def _on_settled(self, slot: str) -> None:
@@ -114,7 +117,20 @@ class CodebookPanel(Panel):
         self.grid = (math.ceil(k / cols), cols)
         self.thumbnails.mosaic.show(model.decode_codes(np.arange(k)),
                                     self.session.dataset.image_shape, *self.grid)
-        usage = self.session.analysis.code_assignment(model).usage
+        found = self.session.analysis.code_assignment(model)
+        if found is None:  # on the worker: the usage follows (_on_analysed)
+            self._asked.add(model)
+            return
+        self._show_usage(model, found.usage)
+
+    def _on_analysed(self, what: str, subject: object) -> None:
+        if what == "assignment" and isinstance(subject, VQVAE) and self._asked.settle(subject):
+            found = self.session.analysis.code_assignment(subject)
+            if found is not None and self.model is not None:
+                self._show_usage(subject, found.usage)
+
+    def _show_usage(self, model: VQVAE, usage: CodeUsage) -> None:
+        k = model.n_codes
         self.counts = usage.counts
         n = int(usage.counts.sum())
         self.heading.setText(

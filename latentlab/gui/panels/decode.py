@@ -102,7 +102,12 @@ class DecodeView(Panel):
         self.observe(s.modelChanged, self.redecode)
         self.observe(s.currentPointChanged, self.redecode_visible)
         self.observe(s.mapModeChanged, lambda _mode: self.redecode_visible())
+        self.observe(s.analysis.ready, self._on_analysed)
         self.redecode_visible()
+
+    def _on_analysed(self, what: str, subject: object) -> None:
+        if what == "nearest" and subject in self.rows:
+            self._show_details(str(subject))
 
     def _clear_all(self) -> None:
         """A new data set: clear what is shown until the next decoding."""
@@ -178,7 +183,12 @@ class DecodeView(Panel):
         if z is None or image is None:
             return
         ds = self.session.dataset
-        nearest = self.session.analysis.nearest(image)
+        analysis = self.session.analysis
+        # Searched on the worker: until this image's answer arrives (ready → here again),
+        # the row keeps the previous one.
+        nearest = analysis.nearest(image, key=str(slot)) or analysis.latest_nearest(str(slot))
+        if nearest is None:
+            return
         i = nearest.index
         if i != row._nearest_index:
             row._nearest_index = i

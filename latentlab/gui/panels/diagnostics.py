@@ -24,11 +24,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from latentlab.core import Model
 from latentlab.core.claims import collapse_advice
 from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
 from latentlab.core.loss_labels import AT_MU
 from latentlab.core.vqvae import VQVAE
 
+from ..analysis import Asked, ModelDiagnostics
 from ..session import LabSession
 from ..slots import ModelKind
 from ..widgets.map_plot import subscript
@@ -94,6 +96,8 @@ class DiagnosticsPanel(Panel):
         self._model: Any = None
         self._beta: float | None = None
         self._diagnostics: LatentDiagnostics | None = None
+        self._shown_model: Any = None  # the snapshot whose diagnostics are drawn
+        self._asked = Asked()  # snapshots whose diagnostics the worker has not sent yet
         self._model_mse: float | None = None
         self._value_labels: list[pg.TextItem] = []
         self._chart_mode = ""
@@ -152,6 +156,7 @@ class DiagnosticsPanel(Panel):
         self.observe(s.datasetChanged, self.clear)
         self.observe(s.modelSettled, self._on_settled)
         self.observe(s.primaryChanged, lambda _slot: self.refresh())
+        self.observe(s.analysis.ready, self._on_analysed)
         self._refresh()
 
     def _on_settled(self, slot: str) -> None:
@@ -230,19 +235,38 @@ class DiagnosticsPanel(Panel):
     # ------------------------------------------------------------------ internals
     def _refresh(self) -> None:
         model, analysis = self._model, self.session.analysis
-        self._diagnostics = None
-        self._model_mse = None
         problem = ""
         if model is not None and not analysis.fits(model):
             problem = (f"This model expects {model.input_dim} pixels per image; "
                        f"the data has {analysis.dataset.images.shape[1]}.")
-        if model is None or problem:
+        found = None if model is None or problem else analysis.diagnose(model)
+        if found is None and model is not None and not problem:
+            # On the worker: the figures of an earlier snapshot of the same kind of model
+            # stay until it answers (_on_analysed).
+            self._asked.add(model)
+            shown = self._shown_model
+            if shown is not None and (shown.kind, shown.latent_dim) == (
+                    model.kind, model.latent_dim):
+                return
+        self._show(model, found, problem)
+
+    def _on_analysed(self, what: str, subject: object) -> None:
+        if what == "diagnostics" and isinstance(subject, Model) and self._asked.settle(subject):
+            self._show(subject, self.session.analysis.diagnose(subject))
+        elif what == "assignment" and subject is self._model:
+            self._update_texts()
+
+    def _show(self, model: Any, found: ModelDiagnostics | None, problem: str = "") -> None:
+        """Draw ``found`` (the diagnostics of ``model``; None: nothing to draw yet)."""
+        self._diagnostics = None
+        self._model_mse = None
+        self._shown_model = None if found is None else model
+        if found is None:
             self._draw_bars(np.zeros(0), [], [])
             self._chart.hide()  # empty axes would only puzzle
             self._update_texts(problem)
             return
         self._chart.show()
-        found = analysis.diagnose(model)
         self._model_mse = found.model_mse
         k = int(model.latent_dim)
         pca = found.pca_mse
@@ -338,11 +362,12 @@ class DiagnosticsPanel(Panel):
                 f"KL {diag.total_kl:.2f} nats per sample ({AT_MU.short})"
             )
         elif isinstance(model, VQVAE) and self.session.analysis.fits(model):
-            usage = self.session.analysis.code_assignment(model).usage
+            found = self.session.analysis.code_assignment(model)  # None: on the worker
+            usage = "" if found is None else \
+                f"{found.usage.used} in use, perplexity {found.usage.perplexity:.1f} "
             self._summary.setText(
                 f"A VQ-VAE reconstructs every image from one of its {model.n_codes} codes: "
-                f"{usage.used} in use, perplexity {usage.perplexity:.1f} (the Codebook panel, "
-                "Ctrl+8, shows each code and its usage).")
+                f"{usage}(the Codebook panel, Ctrl+8, shows each code and its usage).")
         elif ModelKind.parse(model.kind).pca_baseline:
             self._summary.setText(
                 "A linear autoencoder can at best match PCA: its optimum spans the same "
@@ -363,7 +388,10 @@ class DiagnosticsPanel(Panel):
             verdict = "the same as PCA"
         else:
             verdict = f"{abs(change):.0%} {'lower' if change < 0 else 'higher'} than PCA"
+        analysis = self.session.analysis
+        on = "" if analysis.sample_size >= len(analysis.dataset) else \
+            f" On a {analysis.sample_size:,}-image sample of the {len(analysis.dataset):,}."
         self._comparison.setText(
             f"Reconstruction MSE per pixel: this model {mse:.4f}, PCA with {k} "
-            f"component{'s' * (k != 1)} {pca:.4f} ({verdict})."
+            f"component{'s' * (k != 1)} {pca:.4f} ({verdict}).{on}"
         )

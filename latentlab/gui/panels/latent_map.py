@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
 
 from latentlab.core import Model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, collapse_banner
+from latentlab.core.diagnostics import LatentDiagnostics
 from latentlab.core.io import atomic_write_bytes
 from latentlab.core.pca import axes_plane
 from latentlab.core.vqvae import VQVAE
 
+from ..analysis import Asked
 from ..session import LabSession
 from ..slots import BOTH, MAP_MODES, SLOT_TITLES, Slot
 from ..widgets.manifold_layer import ManifoldLayer
@@ -72,6 +74,10 @@ class LatentMapPanel(Panel):
         self._mode = ""
         self._current: tuple[float, float] | None = None
         self.updates = 0  # map redraws so far (benchmark)
+        # Per map, the snapshots whose codes were asked for and have not arrived, oldest
+        # first (the analysis drops the ones overtaken by newer ones).
+        self._asked = {slot: Asked() for slot in Slot}
+        self._collapse_asked = Asked()  # VAE snapshots whose diagnostics are on their way
         labels = ds.labels
 
         self.view = pg.GraphicsLayoutWidget()
@@ -206,6 +212,7 @@ class LatentMapPanel(Panel):
         self.set_data()
         self.observe(s.datasetChanged, self.set_data)
         self.observe(s.modelChanged, self.show_slot)
+        self.observe(s.analysis.ready, self._on_analysed)
         self.observe(s.mapModeChanged, self._show_mode)
         self.observe(s.axesChanged, lambda _x, _y: self._redraw_axes())
         self.observe(s.currentPointChanged, lambda: self.set_current(s.current_xy))
@@ -269,6 +276,8 @@ class LatentMapPanel(Panel):
         self._shape = image_shape
         self._label_names = label_names
         self.data_name = name
+        for asked in (*self._asked.values(), self._collapse_asked):
+            asked.clear()
         groups = label_groups(labels, label_names)
         h, w = image_shape
         for m in self.maps.values():
@@ -290,18 +299,54 @@ class LatentMapPanel(Panel):
         return names[c] if names is not None and 0 <= c < len(names) else str(c)
 
     def show_slot(self, slot: str) -> None:
-        """Redraw ``slot``'s map with the session's model and its codes of the data."""
+        """Redraw ``slot``'s map with the session's model and its codes of the data: at
+        once when the analysis has them, else when they arrive (the map shows the snapshot
+        before until then)."""
+        slot = Slot(slot)
         model = self.session.model(slot)
-        m = self.maps[Slot(slot)]
         if model is None:
-            m.clear()
-            self._feed_manifold(Slot(slot))
+            self._asked[slot].clear()
+            self.maps[slot].clear()
+            self._feed_manifold(slot)
             return
-        if model.latent_dim != self._ax_x.count():
-            self._set_axis_choices(model.latent_dim)
-        m.set_model(model, self.session.analysis.codes(model).mu, self.session.axes_for(slot),
-                    self._image_codes(model))
-        self._feed_manifold(Slot(slot))
+        self._show_codes(slot, model)
+
+    def _show_codes(self, slot: Slot, model: Model) -> None:
+        codes = self.session.analysis.codes(model, key=slot.value)
+        if codes is None:
+            self._asked[slot].add(model)
+        else:
+            self._draw(slot, model, codes.mu)
+
+    def _on_analysed(self, what: str, subject: object) -> None:
+        """Codes arrived: draw them on the map that asked, unless it shows a newer
+        snapshot already (snapshots asked before them will not come any more); the
+        VAE's diagnostics arrived: its collapse banner."""
+        if what == "diagnostics" and isinstance(subject, Model) \
+                and self._collapse_asked.settle(subject):
+            found = self.session.analysis.diagnose(subject)
+            self._show_banner_for(None if found is None else found.latents)
+        if what == "assignment":
+            for slot, m in self.maps.items():
+                if isinstance(subject, Model) and m.model is subject \
+                        and self.session.highlighted_code is not None:
+                    self._show_codes(slot, subject)  # with the images' codes now
+        if what != "codes":
+            return
+        for slot, asked in self._asked.items():
+            if isinstance(subject, Model) and asked.settle(subject):
+                codes = self.session.analysis.codes(subject, key=slot.value)  # cached
+                if codes is not None:
+                    self._draw(slot, subject, codes.mu)
+
+    def _draw(self, slot: Slot, model: Model, mu: np.ndarray) -> None:
+        k = int(mu.shape[1])
+        if k != self._ax_x.count():
+            self._set_axis_choices(k)
+        ax, ay = self.session.axes
+        self.maps[slot].set_model(model, mu, (min(ax, k - 1), min(ay, k - 1)),
+                                  self._image_codes(model))
+        self._feed_manifold(slot)
         self.updates += 1
         self.mapUpdated.emit(slot)
 
@@ -310,7 +355,8 @@ class LatentMapPanel(Panel):
         (its images are marked); None otherwise, so no frame pays for the assignment."""
         if not isinstance(model, VQVAE) or self.session.highlighted_code is None:
             return None
-        return self.session.analysis.code_assignment(model).codes
+        found = self.session.analysis.code_assignment(model)  # None: on the worker
+        return None if found is None else found.codes
 
     def _highlight_code(self, code: int | None) -> None:
         for slot, m in self.maps.items():
@@ -356,11 +402,18 @@ class LatentMapPanel(Panel):
         if slot != Slot.VAE:
             return
         model = self.session.model(slot)
-        latents = None
-        if model is not None and self.session.analysis.fits(model):
-            latents = self.session.analysis.diagnose(model).latents
+        if model is None or not self.session.analysis.fits(model):
+            self._show_banner_for(None)
+            return
+        found = self.session.analysis.diagnose(model)
+        if found is None:  # on the worker: the banner follows (_on_analysed)
+            self._collapse_asked.add(model)
+        else:
+            self._show_banner_for(found.latents)
+
+    def _show_banner_for(self, latents: LatentDiagnostics | None) -> None:
         collapsed = latents is not None and latents.fully_collapsed
-        history = self.session.history(slot)
+        history = self.session.history(Slot.VAE)
         beta = history[-1].beta if history else None
         self.maps[Slot.VAE].show_banner(
             collapse_banner(float(latents.kl.max()), beta)
@@ -507,9 +560,7 @@ class LatentMapPanel(Panel):
     def _redraw_axes(self) -> None:
         for slot, m in self.maps.items():
             if m.model is not None:
-                m.set_model(m.model, self.session.analysis.codes(m.model).mu,
-                            self.session.axes_for(slot), self._image_codes(m.model))
-                self._feed_manifold(slot)
+                self._show_codes(slot, m.model)
 
     # -- decoded manifold ---------------------------------------------------------------
     def view_actions(self) -> list[QAction]:

@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from latentlab.core import Model
 from latentlab.core.io import atomic_write_path
 from latentlab.core.loss_labels import AT_MU, RUNNING
 
+from ..analysis import Asked
 from ..session import LabSession
 from ..slots import Slot, has_kl
 from ..widgets.mosaic import Mosaic, untile
@@ -78,6 +80,11 @@ class TradeoffPanel(Panel):
         self._model: Any = None
         self._beta = 1.0
         self._figures: Any = None
+        self._figures_model: Any = None  # the snapshot the figures are of
+        self._asked = Asked()  # snapshots whose figures the worker has not sent yet
+        self._record_when_ready: Any = None  # a finished run's model, to record
+        # A recorded point whose model's diagnostics (collapsed or not) are on their way.
+        self._collapse_pending: tuple[Any, float, float, float] | None = None
         self._generation_seed = GENERATION_SEED
         self._points: dict[float, tuple[float, float]] = {}
         self._collapsed: set[float] = set()  # β keys of points whose latent collapsed
@@ -131,9 +138,13 @@ class TradeoffPanel(Panel):
         self.observe(s.modelSettled, self._on_settled)
         self.observe(s.primaryChanged, lambda _slot: self.refresh())
         self.observe(s.runFinished, self._on_run_finished)
+        self.observe(s.analysis.ready, self._on_analysed)
 
     def _on_dataset(self) -> None:
         self._model = None
+        self._asked.clear()
+        self._record_when_ready = None
+        self._collapse_pending = None
         self._points.clear()
         self._collapsed.clear()
         self._redraw_points()
@@ -161,7 +172,10 @@ class TradeoffPanel(Panel):
         model = self.session.model(slot)
         if slot == Slot.VAE and history and model is not None:
             self.show_model(model, history[-1])
-            self.record_current()
+            if self._figures_model is model:
+                self.record_current()
+            else:  # figures computed in the background: record them when they arrive
+                self._record_when_ready = model
 
     # ------------------------------------------------------------------ construction
     def _build_images(self) -> None:
@@ -326,11 +340,18 @@ class TradeoffPanel(Panel):
         self._redraw_points()
 
     def record_current(self) -> None:
-        """Record the shown model's figures as the point for the current β."""
-        if self._figures is not None:
-            latents = self.session.analysis.diagnose(self._model).latents
-            collapsed = latents is not None and latents.fully_collapsed
-            self.record_point(self._beta, self._figures.recon, self._figures.kl, collapsed)
+        """Record the shown figures as the point for the current β (marked collapsed once
+        the diagnostics of their model say so: on a large data set they follow from the
+        worker, and the point is redrawn then)."""
+        model, figures = self._figures_model, self._figures
+        if figures is None:
+            return
+        found = self.session.analysis.diagnose(model)
+        self._collapse_pending = None if found is not None else \
+            (model, self._beta, figures.recon, figures.kl)
+        latents = None if found is None else found.latents
+        collapsed = latents is not None and latents.fully_collapsed
+        self.record_point(self._beta, figures.recon, figures.kl, collapsed)
 
     def export_chart_png(self, path: str, width: int = 1000) -> None:
         """Write the rate-distortion chart as a PNG ``width`` pixels wide (height follows
@@ -352,15 +373,15 @@ class TradeoffPanel(Panel):
     # ------------------------------------------------------------------ internals
     def _refresh(self) -> None:
         model = self._model
-        self._figures = None
-        self._now.setData([], [])
         analysis = self.session.analysis
         if model is None or self._examples is None:
-            self._update_texts()
+            self._set_figures(None, None)
             return
         if not analysis.fits(model):
             self._recon_strip.clear()
             self._gen_strip.clear()
+            self._figures = self._figures_model = None
+            self._now.setData([], [])
             self._update_texts(
                 f"This model expects {model.input_dim} pixels per image; "
                 f"the data has {analysis.dataset.images.shape[1]}."
@@ -374,9 +395,37 @@ class TradeoffPanel(Panel):
         _, generated = model.sample(n, temperature=1.0, rng=rng)
         self._gen_strip.show(np.asarray(generated, dtype=np.float32), self._image_shape, 1,
                              max(1, n))
-        self._figures = analysis.evaluate(model, self._beta)
-        if self._is_vae(model):
-            self._now.setData([self._figures.kl], [self._figures.recon])
+        figures = analysis.evaluate(model, self._beta)
+        if figures is None:  # on the worker: the figures before stay until it answers
+            self._asked.add(model)
+            self._update_texts()
+        else:
+            self._set_figures(model, figures)
+
+    def _on_analysed(self, what: str, subject: object) -> None:
+        pending = self._collapse_pending
+        if what == "diagnostics" and pending is not None and pending[0] is subject:
+            self._collapse_pending = None
+            found = self.session.analysis.diagnose(subject)
+            if found is not None and found.latents is not None:
+                self.record_point(*pending[1:], found.latents.fully_collapsed)
+        if what != "evaluation" or not isinstance(subject, Model) \
+                or not self._asked.settle(subject):
+            return
+        figures = self.session.analysis.evaluate(subject, self._beta)
+        if figures is not None:
+            self._set_figures(subject, figures)
+            if self._record_when_ready is subject:
+                self._record_when_ready = None
+                self.record_current()
+
+    def _set_figures(self, model: Any, figures: Any) -> None:
+        """Show ``figures`` (a LossReport of ``model``, or None for none)."""
+        self._figures, self._figures_model = figures, model
+        if figures is not None and self._is_vae(model):
+            self._now.setData([figures.kl], [figures.recon])
+        else:
+            self._now.setData([], [])
         self._fit_chart()
         self._update_texts()
 
@@ -391,18 +440,24 @@ class TradeoffPanel(Panel):
             text = message
         elif f is None:
             text = "Figures appear once a model is trained."
-        elif self._is_vae(self._model):
+        elif self._is_vae(self._figures_model):
             text = (
                 f"Recon: {f.recon:.2f}    KL: {f.kl:.2f}    Total: {f.total:.2f}"
-                f"    (β = {self._beta:.3g}, per sample; {AT_MU.short})"
+                f"    (β = {self._beta:.3g}, per sample; {AT_MU.short}{self._sample_note()})"
             )
         else:
             text = (
                 f"Recon (MSE per pixel): {f.recon:.4f}    KL: none (plain autoencoder,"
-                f" β has no effect; {AT_MU.short})"
+                f" β has no effect; {AT_MU.short}{self._sample_note()})"
             )
         self._figures_label.setText(text)
-        self._record_button.setEnabled(f is not None and self._is_vae(self._model))
+        self._record_button.setEnabled(f is not None and self._is_vae(self._figures_model))
+
+    def _sample_note(self) -> str:
+        """", on a 10,000-image sample" when the figures are not the whole set's."""
+        analysis = self.session.analysis
+        n = analysis.sample_size
+        return "" if n >= len(analysis.dataset) else f", on a {n:,}-image sample"
 
     def _redraw_points(self) -> None:
         for label in self._point_labels:

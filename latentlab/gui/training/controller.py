@@ -37,6 +37,8 @@ from latentlab.core.vqvae import VQVAE
 #: Training time between two snapshots sent to the GUI (seconds). The worker pauses while
 #: the GUI draws each one, so the frame rate is 1 / (this + the GUI's drawing time).
 DEFAULT_EMIT_INTERVAL = 0.020
+#: Training time between two snapshots sent in the middle of an epoch (seconds).
+MID_EPOCH_INTERVAL = 0.05
 #: Longest the worker waits for the GUI to draw a snapshot before it trains on anyway.
 MAX_FRAME_WAIT = 0.25
 #: The worker trains in slices of about this much time (checked between batches) and then
@@ -70,6 +72,9 @@ class Progress:
     epochs_total: int  # epochs this job will run for the primary slot
     elapsed: float  # seconds since the job started
     final: bool = False
+    #: The slots whose weights changed since the previous update (a snapshot in the
+    #: middle of an epoch has no report yet, but its model has moved).
+    moved: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -134,6 +139,8 @@ class _JobWorker(QObject):
 
         slice_start = time.perf_counter()
 
+        moved_within_epoch: set[str] = set()
+
         def should_stop() -> bool:  # polled by the trainer between batches
             nonlocal slice_start
             if not gui_idle.is_set():
@@ -142,7 +149,13 @@ class _JobWorker(QObject):
             elif time.perf_counter() - slice_start >= YIELD_AFTER:
                 time.sleep(YIELD_FOR)  # releases the GIL: the GUI thread runs if it waits
                 slice_start = time.perf_counter()
-            return stop.is_set()
+            if stop.is_set():
+                return True
+            # A long epoch (60,000 images: ~1-2 s) still shows the model move.
+            if gui_idle.is_set() and time.perf_counter() - last_emit >= MID_EPOCH_INTERVAL:
+                moved_within_epoch.add(self._slot)
+                emit(final=False)
+            return False
 
         next_tick = start
 
@@ -150,6 +163,9 @@ class _JobWorker(QObject):
             nonlocal last_emit
             models = {t.slot: t.trainer.model.copy() for t in job.tasks}
             reports = {slot: list(reps) for slot, reps in pending.items()}
+            moved = frozenset(moved_within_epoch | {slot for slot, reps in reports.items()
+                                                    if reps})
+            moved_within_epoch.clear()
             for reps in pending.values():
                 reps.clear()
             if not final:
@@ -165,6 +181,7 @@ class _JobWorker(QObject):
                     epochs_total=total,
                     elapsed=now - start,
                     final=final,
+                    moved=moved,
                 )
             )
             last_emit = now
