@@ -6,6 +6,9 @@
 
 Sections (each contender runs only when importable; the table says how to install it):
 
+Every contender runs on one thread (OpenBLAS limited as the app runs; PyTorch set to one
+thread; XLA_FLAGS for JAX unless set).
+
 * ``digits``: the 2-D VAE on the 1,797 digits with the default recipe (Adam, lr 1e-2,
   batch 64, KL warm-up 10 epochs, float32, the same initial weights for every contender):
   300-epoch training time and time to the article's 24.8 (per-sample total with z
@@ -50,6 +53,10 @@ from latentlab.core import TrainConfig, Trainer, build_model, load_digits
 from latentlab.core.models import Model
 from latentlab.core.stacked import StackedTrainer
 from latentlab.core.trainer import ARTICLE_TARGET, TargetWatch, recommended_batch_size
+
+# JAX (XLA) gets one thread, as LatentLab's BLAS and PyTorch here: same-thread figures.
+os.environ.setdefault("XLA_FLAGS",
+                      "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -148,7 +155,7 @@ def torch_vae(data: np.ndarray, epochs: int, compiled: bool) -> Run | None:
     opt = torch.optim.Adam(params.values(), lr=1e-2)
     x_all = torch.from_numpy(data)
 
-    def loss_fn(x: torch.Tensor, eps: torch.Tensor, beta: float) -> torch.Tensor:
+    def loss_fn(x: torch.Tensor, eps: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
         p = params
         h = torch.relu(x @ p["enc1.W"] + p["enc1.b"])
         stats = h @ p["heads.W"] + p["heads.b"]
@@ -171,13 +178,13 @@ def torch_vae(data: np.ndarray, epochs: int, compiled: bool) -> Run | None:
     if compiled:  # compile both batch shapes before the clock starts
         started = time.perf_counter()
         for rows in {64, len(data) % 64 or 64}:
-            step_loss(x_all[:rows], torch.zeros(rows, 2), 0.0).backward()
+            step_loss(x_all[:rows], torch.zeros(rows, 2), torch.tensor(0.0)).backward()
         opt.zero_grad(set_to_none=True)
         compile_seconds = time.perf_counter() - started
     n, train_seconds = len(data), 0.0
     for epoch in range(epochs):
         started = time.perf_counter()
-        beta = min(1.0, epoch / 10)
+        beta = torch.tensor(min(1.0, epoch / 10))  # a tensor: no recompile per value
         perm = torch.randperm(n)
         for lo in range(0, n, 64):
             x = x_all[perm[lo:lo + 64]]
@@ -282,16 +289,24 @@ def big_set(n: int) -> np.ndarray:
 
 def latentlab_big_epoch_in_child(n: int) -> dict:
     """One LatentLab epoch in a fresh process: its seconds and the process's peak RSS."""
-    code = ("import json, resource, sys, time; sys.path.insert(0, sys.argv[2]);"
-            "from run import big_set, latentlab_big_epoch;"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent.
+    code = ("import json, sys; sys.path.insert(0, sys.argv[2]);"
+            "from run import big_set, latentlab_big_epoch, peak_rss_mb;"
             "s = latentlab_big_epoch(big_set(int(sys.argv[1])));"
-            "print(json.dumps({'seconds': s, 'peak_rss_mb': "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+            "print(json.dumps({'seconds': s, 'peak_rss_mb': peak_rss_mb()}))")
     out = subprocess.run([sys.executable, "-c", code, str(n), str(HERE)], check=True,
                          capture_output=True, text=True, env={**os.environ,
                                                               "PYTHONPATH": str(ROOT)})
     result: dict = json.loads(out.stdout.splitlines()[-1])
     return result
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def latentlab_big_epoch(data: np.ndarray) -> float:
@@ -340,9 +355,10 @@ def digits_section(table: Table, data: np.ndarray, epochs: int, repeats: int,
     }
     runs: dict[str, list[Run]] = {name: [] for name in contenders}
     missing: set[str] = set()
-    for _ in range(repeats):
+    for repeat in range(repeats):
         for name, contender in contenders.items():
-            if name in missing:
+            # PyTorch is 10-100x slower here: one run of each is enough for its ratio.
+            if name in missing or (name.startswith(("PyTorch", "torch")) and repeat > 0):
                 continue
             result = contender()
             if result is None:
@@ -477,9 +493,8 @@ def main() -> None:
     if "gui" not in skip:
         gui_section(table, 5.0 if args.quick else 10.0)
     print(table.render())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(load average at the end: {os.getloadavg()[0]:.2f}; peak RSS of this process "
-          f"{peak_mb:.0f} MB)")
+          f"{peak_rss_mb():.0f} MB)")
 
 
 if __name__ == "__main__":
