@@ -119,7 +119,12 @@ class Dense(Layer):
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
         assert self._x_h is not None, "backward() before forward()"
-        np.matmul(self._x_h, dy.mT, out=self.dWb)
+        if dy.ndim == 2:
+            dy_t = dy.T  # BLAS reads a transposed operand for free
+        else:  # a stack: np.matmul is ~1.7x slower on a transposed 3-D view than a copy
+            dy_t = self._buffer("dy_t", (*dy.shape[:-2], dy.shape[-1], dy.shape[-2]), dy.dtype)
+            np.copyto(dy_t, dy.mT)
+        np.matmul(self._x_h, dy_t, out=self.dWb)
         if not need_dx:
             return dy
         dx = self._buffer("dx", (*dy.shape[:-2], self.n_in, dy.shape[-1]), dy.dtype)
