@@ -220,7 +220,10 @@ def large_window(path: Path, n: int, seconds: float, clicks: int) -> dict[str, f
     t0 = time.perf_counter()
     failures: list[BaseException] = []
     # As File ▸ Import images… does: read in the background, then train a VAE and an AE.
-    files.import_data_file_in_background(window.training, path, failures.append)
+    if hasattr(files, "import_data_file_in_background"):
+        files.import_data_file_in_background(window.training, path, failures.append)
+    else:  # the window before the background import (a baseline checkout)
+        files.import_data_file(window.training, path)
     returned = time.perf_counter() - t0
     while _map_point_count(window, "vae") != n:
         if failures:

@@ -16,7 +16,7 @@ panels asking about one snapshot cost one computation.
 
 While a model trains, panels ask about every snapshot, faster than the work takes. Each
 query key has at most one task in flight and one request waiting (a newer one replaces
-it), and the next task of a key starts no sooner than its pace allows (:data:`_DUTY`), so
+it), and the next task of a key starts no sooner than its pace allows (``_DUTY``), so
 results keep coming at a steady rate, the training thread keeps a core, and a panel shows
 the newest result it has (:class:`Asked`).
 
@@ -63,12 +63,14 @@ SAMPLE_SIZE = 10_000
 INLINE_VALUES = 1_000_000
 #: Task priorities: what a user watches move comes first.
 _MAP, _NEAREST, _FIGURES = 2, 1, 0
-#: The share of one core each kind of work may take while snapshots stream in: the next
-#: task of a key starts no sooner than its last one's duration / duty after that one
-#: started. With two cores, training takes one and the GUI thread needs its share of the
-#: other: at 60,000 images an encoding takes ~60 ms, so the map refreshes ~4 times a
-#: second; on the 1,797 digits (0.3 ms) it keeps up with every snapshot.
+#: The share of one core each kind of work may take while snapshots stream in: after a
+#: task of a key, the next one waits duration × (1 / duty − 1), but never longer than the
+#: kind's longest pause. With two cores, training takes one and the GUI thread needs its
+#: share of the other: at 60,000 images an encoding takes ~60 ms on a quiet machine (the
+#: map refreshes ~4 times a second) and several times that on a busy one (the pause cap
+#: keeps it near 2 a second); the digits' 0.3 ms keep up with every snapshot.
 _DUTY = {_MAP: 0.25, _NEAREST: 0.1, _FIGURES: 0.1}
+_MAX_PAUSE = {_MAP: 0.2, _NEAREST: 0.2, _FIGURES: 2.0}
 
 
 @dataclass(frozen=True)
@@ -371,7 +373,8 @@ class DataAnalysis(QObject):
 
         def deliver(outcome: tuple[Any, float, float]) -> None:
             result, started, seconds = outcome
-            self._settle(key, started + seconds / _DUTY[priority])
+            pause = min(seconds * (1.0 / _DUTY[priority] - 1.0), _MAX_PAUSE[priority])
+            self._settle(key, started + seconds + pause)
             store(result)
             self.ready.emit(*announce)
 
