@@ -102,7 +102,9 @@ class LabSession(QObject):
         self.analysis = DataAnalysis(dataset, self._background, self)  # panels observe it
         self._slots = {slot: SlotState() for slot in Slot}
         self._settings = TrainingSettings()
-        self._xy: tuple[float, float] | None = (0.0, 0.0)
+        # Each slot's current point: side by side, a click on one map moves only its own
+        # (the AE's codes span ±6–20, the VAE's ±2.5: one z for both muddles the comparison).
+        self._xy: dict[Slot, tuple[float, float] | None] = {slot: (0.0, 0.0) for slot in Slot}
         self._picked: tuple[Slot, np.ndarray] | None = None  # an exact z (gallery pick)
         self._mode = Slot.VAE.value
         self._axes = (0, 1)
@@ -139,7 +141,7 @@ class LabSession(QObject):
         self._dataset = dataset
         self.analysis.set_dataset(dataset)  # cancels whatever was asked about the old data
         self._slots = {slot: SlotState() for slot in Slot}
-        self._xy = (0.0, 0.0)
+        self._xy = {slot: (0.0, 0.0) for slot in Slot}
         self._picked = None
         self._path = None
         self._highlighted_code = None
@@ -240,36 +242,45 @@ class LabSession(QObject):
     # -- current point, map mode and axes ------------------------------------------------
     @property
     def current_xy(self) -> tuple[float, float] | None:
-        """The current point on the shown map axes (data coordinates)."""
-        return self._xy
+        """The primary slot's current point on the shown map axes (data coordinates)."""
+        return self._xy[self.primary_slot]
 
-    def set_current_xy(self, x: float, y: float) -> None:
-        """Make (x, y) on the shown axes the current point of every slot (other dims 0)."""
-        self._xy = (float(x), float(y))
-        self._picked = None
+    def point(self, slot: str) -> tuple[float, float] | None:
+        """``slot``'s current point on the shown map axes."""
+        return self._xy[Slot(slot)]
+
+    def set_current_xy(self, x: float, y: float, slot: str | None = None) -> None:
+        """Make (x, y) on the shown axes (other dims 0) the current point of ``slot`` — a
+        click on that slot's map — or of every slot (``None``)."""
+        xy = (float(x), float(y))
+        for s in Slot if slot is None else (Slot(slot),):
+            self._xy[s] = xy
+        if self._picked is not None and (slot is None or self._picked[0] == slot):
+            self._picked = None
         self.currentPointChanged.emit()
 
     def pick_latent(self, z: np.ndarray) -> None:
-        """An exact latent code (a gallery sample) for the primary slot; the others decode
-        its projection on the shown axes."""
+        """An exact latent code (a gallery sample) of the primary slot's model: that slot's
+        point (the other slots keep theirs)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1)
         ax, ay = self._axes
         if ax < z.size and ay < z.size:
-            self._xy = (float(z[ax]), float(z[ay]))
+            self._xy[self.primary_slot] = (float(z[ax]), float(z[ay]))
         self._picked = (self.primary_slot, z)
         self.currentPointChanged.emit()
 
     def current_z(self, slot: str) -> np.ndarray | None:
         """The latent vector decoded for ``slot`` (other dims 0 for a map click)."""
         model = self.model(slot)
-        if model is None or self._xy is None:
+        xy = self._xy[Slot(slot)]
+        if model is None or xy is None:
             return None
         if self._picked is not None and self._picked[0] == slot \
                 and self._picked[1].size == model.latent_dim:
             return self._picked[1]
         z = np.zeros(model.latent_dim, dtype=np.float32)
         ax, ay = self.axes_for(slot)
-        z[ax], z[ay] = self._xy
+        z[ax], z[ay] = xy
         return z
 
     @property

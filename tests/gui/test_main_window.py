@@ -67,18 +67,48 @@ def test_click_on_map_decodes_exactly_the_mapped_z(qtbot, window) -> None:
     assert window.panels["decode"].rows["vae"]._nearest_index == nearest
 
 
-def test_side_by_side_click_decodes_the_same_z_in_both_models(qtbot, window) -> None:
+def test_side_by_side_each_map_has_its_own_point(qtbot, window) -> None:
     window.session.set_map_mode("both")
     qtbot.waitUntil(lambda: window.panels["map"].maps["ae"].vb.sceneBoundingRect().width() > 50)
     assert window.panels["decode"].rows["ae"].isVisible()
-    x, y = click_map(qtbot, window, "ae", 0.5, 0.5)
-    for slot in ("vae", "ae"):
-        model = window.session.model(slot)
-        np.testing.assert_allclose(window.panels["decode"].z(slot), [x, y], atol=1e-6)
-        expected = model.decode(np.array([[x, y]], dtype=np.float32))[0]
-        np.testing.assert_allclose(window.panels["decode"].image(slot), expected, atol=1e-6)
-    assert window.session.model("ae").kind == "ae"
-    assert window.session.model("vae").kind == "vae"
+    decode = window.panels["decode"]
+    vae_before = decode.z("vae").copy()
+    x, y = click_map(qtbot, window, "ae", 0.7, 0.3)
+    ae = window.session.model("ae")
+    np.testing.assert_allclose(decode.z("ae"), [x, y], atol=1e-6)
+    np.testing.assert_allclose(decode.image("ae"),
+                               ae.decode(np.array([[x, y]], dtype=np.float32))[0], atol=1e-6)
+    np.testing.assert_array_equal(decode.z("vae"), vae_before)  # the VAE keeps its point
+    u, v = click_map(qtbot, window, "vae", 0.4, 0.6)
+    vae = window.session.model("vae")
+    np.testing.assert_allclose(decode.z("vae"), [u, v], atol=1e-6)
+    np.testing.assert_allclose(decode.image("vae"),
+                               vae.decode(np.array([[u, v]], dtype=np.float32))[0], atol=1e-6)
+    np.testing.assert_allclose(decode.z("ae"), [x, y], atol=1e-6)
+    # each map marks its own point
+    mp = window.panels["map"]
+    assert mp.maps["ae"].marker.pos().x() == pytest.approx(x)
+    assert mp.maps["vae"].marker.pos().x() == pytest.approx(u)
+    assert "Each map has its own point" in mp._hint.text()
+    assert ae.kind == "ae" and vae.kind == "vae"
+
+
+def test_hovering_a_point_rings_the_same_image_in_the_other_map(qtbot, window) -> None:
+    window.session.set_map_mode("both")
+    mp = window.panels["map"]
+    qtbot.waitUntil(lambda: mp.maps["ae"].vb.sceneBoundingRect().width() > 50)
+    index = 123
+    vae_map, ae_map = mp.maps["vae"], mp.maps["ae"]
+    scene = vae_map.vb.mapViewToScene(QPointF(*vae_map.points[index]))
+    mp._on_scene_moved(scene)  # what a mouse move over that point delivers
+    hovered = mp.hovered_index
+    assert hovered is not None and np.allclose(vae_map.points[hovered], vae_map.points[index],
+                                               atol=0.05)
+    assert ae_map.link_marker.isVisible() and not vae_map.link_marker.isVisible()
+    assert ae_map.link_marker.pos().x() == pytest.approx(float(ae_map.points[hovered][0]))
+    assert ae_map.link_marker.pos().y() == pytest.approx(float(ae_map.points[hovered][1]))
+    mp._hide_hover()
+    assert not ae_map.link_marker.isVisible()
 
 
 def test_map_shows_every_encoded_point_coloured_by_label(window) -> None:

@@ -96,8 +96,8 @@ def open_model_file(training: TrainingCommands, path: str | Path) -> None:
     adopt_model(s, training.controller, slot, model, cfg, saved.history)
     if slot not in s.visible_slots():
         s.set_map_mode(slot)
-    x, y = s.current_xy or (0.0, 0.0)
-    s.set_current_xy(x, y)  # an exact gallery pick belonged to the old model
+    x, y = s.point(slot) or (0.0, 0.0)
+    s.set_current_xy(x, y, slot)  # an exact gallery pick belonged to the old model
     n = len(saved.history)
     s.show_progress_text(f"{Path(path).name}: {n} epochs · Start trains on", complete=n > 0)
     s.set_state_text("model loaded")

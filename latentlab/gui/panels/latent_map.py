@@ -49,6 +49,12 @@ from .base import Panel
 LEGEND_TEXT = "9pt"
 EXPORT_LEGEND_TEXT = "11pt"
 FIGURE_WIDTH = 720  # an exported map's width in scene units: a 1280 px PNG draws at ~1.8×
+_HINTS = {
+    False: "Click: decode · Shift/Ctrl+click: path A→B · hover: image · drag: pan · "
+           "wheel: zoom · right-click: export",
+    True: "Each map has its own point: a click decodes that map's z in its model · hover: "
+          "the same image is ringed in both maps · drag: pan · wheel: zoom",
+}
 MAX_LEGEND_ENTRIES = 24  # more classes than this: the legend says "+N more"
 
 
@@ -72,7 +78,6 @@ class LatentMapPanel(Panel):
         self._labels = ds.labels
         self._shape = ds.image_shape
         self._mode = ""
-        self._current: tuple[float, float] | None = None
         self.updates = 0  # map redraws so far (benchmark)
         # Per map, the snapshots whose codes were asked for and have not arrived, oldest
         # first (the analysis drops the ones overtaken by newer ones).
@@ -129,7 +134,10 @@ class LatentMapPanel(Panel):
             Slot.VAE: "Show the VAE's latent map (smooth: every point decodes to a digit-like "
                       "image)",
             Slot.AE: "Show the plain autoencoder's map (gappy: empty regions decode to garbage)",
-            BOTH: "Show both maps side by side; a click decodes the same z in both",
+            BOTH: "Show both maps side by side. Each map has its own point: a click decodes "
+                  "that map's z in that model (their codes live on different scales). "
+                  "Hovering an image's point rings the same image in the other map: the maps "
+                  "are linked by data, not by coordinates.",
         }
         for mode, text in zip(MAP_MODES, (*SLOT_TITLES.values(), "Side by side"), strict=True):
             button = QToolButton()
@@ -190,8 +198,7 @@ class LatentMapPanel(Panel):
         fit.setToolTip("Zoom to show every point again (pan: drag, zoom: wheel)")
         fit.clicked.connect(self.fit_view)
         row.addWidget(fit)
-        self._hint = QLabel("Click: decode · Shift/Ctrl+click: path A→B · hover: image · "
-                            "drag: pan · wheel: zoom · right-click: export")
+        self._hint = QLabel(_HINTS[False])
         self._hint.setStyleSheet("color: #555;")
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
@@ -215,7 +222,7 @@ class LatentMapPanel(Panel):
         self.observe(s.analysis.ready, self._on_analysed)
         self.observe(s.mapModeChanged, self._show_mode)
         self.observe(s.axesChanged, lambda _x, _y: self._redraw_axes())
-        self.observe(s.currentPointChanged, lambda: self.set_current(s.current_xy))
+        self.observe(s.currentPointChanged, self.show_points)
         self.observe(s.pathChanged, lambda path: self.set_path(s.primary_slot, path))
         self.observe(s.modelSettled, self._show_collapse)
         self.observe(s.codeHighlighted, self._highlight_code)
@@ -223,7 +230,7 @@ class LatentMapPanel(Panel):
         for slot in Slot:
             self.show_slot(slot)
         self._show_collapse(Slot.VAE)
-        self.set_current(s.current_xy)
+        self.show_points()
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -245,10 +252,11 @@ class LatentMapPanel(Panel):
             m.vb.setAspectLocked(True, 1.0)
             m.fit(force=True)
         self._prior_button.setVisible(Slot.VAE in slots)
+        self._hint.setText(_HINTS[mode == BOTH])
         self.view.ci.addItem(self.legend, row=0, col=0, colspan=len(slots))
         for col, slot in enumerate(slots):
             self.view.ci.addItem(self.maps[slot].plot, row=1, col=col)
-            self.maps[slot].set_current(self._current)
+            self.maps[slot].set_current(self.session.point(slot))
         self._hide_hover()
 
     def _fill_legend(self, groups: list[tuple[np.ndarray | None, str, str]]) -> None:
@@ -364,11 +372,10 @@ class LatentMapPanel(Panel):
                 self.show_slot(slot)  # with (or without) the images' codes
             m.codebook.highlight(code)
 
-    def set_current(self, xy: tuple[float, float] | None) -> None:
-        """Mark the current point (data coordinates on the shown axes) in every map."""
-        self._current = xy
-        for slot in self.visible_slots():  # a hidden map catches up in set_mode
-            self.maps[slot].set_current(xy)
+    def show_points(self) -> None:
+        """Mark each visible map's own current point (data coordinates on its axes)."""
+        for slot in self.visible_slots():  # a hidden map catches up in _show_mode
+            self.maps[slot].set_current(self.session.point(slot))
 
     def set_path(self, slot: str, path: np.ndarray | None) -> None:
         """Show the interpolation path on ``slot``'s map only (``None`` hides it)."""
@@ -498,7 +505,7 @@ class LatentMapPanel(Panel):
             self.session.pick_endpoint("a", x, y)
         elif mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
             self.session.pick_endpoint("b", x, y)
-        self.session.set_current_xy(x, y)
+        self.session.set_current_xy(x, y, m.slot)
 
     def _on_scene_moved(self, scene_pos: QPointF) -> None:
         m = self._map_at(scene_pos)
@@ -510,6 +517,9 @@ class LatentMapPanel(Panel):
 
     def _show_hover(self, m: MapPlot, index: int, scene_pos: QPointF) -> None:
         self.hovered_index = index
+        for slot in self.visible_slots():
+            other = self.maps[slot]
+            other.show_link(index if other is not m else None)
         x, y = m.points[index]
         label = "" if self._labels is None else f"<b>label {self.label_text(index)}</b><br>"
         self._hover_text.setText(
@@ -533,6 +543,8 @@ class LatentMapPanel(Panel):
     def _hide_hover(self) -> None:
         self.hovered_index = None
         self._hover.hide()
+        for m in self.maps.values():
+            m.show_link(None)
 
     def _set_axis_choices(self, k: int) -> None:
         for combo in (self._ax_x, self._ax_y):

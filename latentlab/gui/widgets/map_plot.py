@@ -87,7 +87,12 @@ class MapPlot:
         self.marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.marker.setPen(pg.mkPen("#111", width=2))
         self.marker.setBrush(pg.mkBrush(255, 255, 255, 90))
-        for item in (self.vline, self.hline, self.marker):
+        # Side by side, the image hovered in the other map is ringed in this one: the maps
+        # are linked by data, not by coordinates.
+        self.link_marker = QGraphicsEllipseItem(-9.0, -9.0, 18.0, 18.0)
+        self.link_marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.link_marker.setPen(pg.mkPen("#e6007e", width=2.5))
+        for item in (self.vline, self.hline, self.marker, self.link_marker):
             item.setZValue(10)
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
@@ -200,6 +205,14 @@ class MapPlot:
             self.vline.setValue(xy[0])
             self.hline.setValue(xy[1])
             self.marker.setPos(float(xy[0]), float(xy[1]))
+
+    def show_link(self, index: int | None) -> None:
+        """Ring data image ``index`` (hovered in the other map); ``None`` hides the ring."""
+        visible = index is not None and 0 <= index < len(self.points)
+        self.link_marker.setVisible(visible)
+        if visible and index is not None:
+            x, y = self.points[index]
+            self.link_marker.setPos(float(x), float(y))
 
     def _on_manual_range(self, *_args) -> None:
         self.auto_fit = False  # the user panned or zoomed: stop following the data
