@@ -85,6 +85,7 @@ class LabSession(QObject):
     axesChanged = Signal(int, int)
     pathChanged = Signal(object)  # (N, K) interpolation path or None
     endpointPicked = Signal(str, object)  # "a"/"b", z (K,)
+    drawingChanged = Signal()  # the user's own drawing changed (see ``drawing``)
     trainingStateChanged = Signal(object)  # TrainingState
     runFinished = Signal(str)  # slot: a run reached its epochs
     betaSettled = Signal(float)  # a debounced β change
@@ -112,6 +113,7 @@ class LabSession(QObject):
         self._highlighted_code: int | None = None
         self._state = TrainingState.IDLE
         self._controller: TrainingController | None = None
+        self._drawing: np.ndarray | None = None
         self.run_job: int | None = None  # the job id of the run last started
         self.run_label = ""  # what that run is called on the progress bar
         self.last_progress: Progress | None = None
@@ -145,6 +147,7 @@ class LabSession(QObject):
         self._picked = None
         self._path = None
         self._highlighted_code = None
+        self._drawing = None
         self.last_progress = None
         self.datasetChanged.emit()
         for slot in Slot:
@@ -333,6 +336,18 @@ class LabSession(QObject):
         if code != self._highlighted_code:
             self._highlighted_code = code
             self.codeHighlighted.emit(code)
+
+    # -- the user's drawing --------------------------------------------------------------
+    @property
+    def drawing(self) -> np.ndarray | None:
+        """The user's own drawing, ``(D,)`` float32 at the data's image size, or None."""
+        return None if self._drawing is None else self._drawing.copy()
+
+    def set_drawing(self, image: np.ndarray | None) -> None:
+        """The drawing pad's image (``None``: nothing drawn); the maps mark its code."""
+        self._drawing = None if image is None else \
+            np.asarray(image, dtype=np.float32).reshape(-1).copy()
+        self.drawingChanged.emit()
 
     # -- interpolation -------------------------------------------------------------------
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage
 
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, WARMUP_TOOLTIP
@@ -177,3 +178,62 @@ def test_every_loss_figure_says_how_it_was_measured(qtbot, window) -> None:
     np.testing.assert_allclose(totals, [r.recon + last.beta * r.kl
                                         for r in history[:len(epochs)]])
     assert totals[-1] == pytest.approx(history[len(warm)].total)  # it meets the solid line
+
+
+# -- your own drawing ------------------------------------------------------------------------
+
+
+def test_a_drawing_is_encoded_live_and_marked_on_every_map(qtbot, window) -> None:
+    window.session.set_map_mode("both")
+    window.docks["drawing"].show()
+    window.docks["drawing"].raise_()
+    panel = window.panels["drawing"]
+    assert panel.pad.image_shape == window.session.dataset.image_shape
+    panel.pad.draw_stroke([(1.5, 1.5), (6.0, 1.5), (3.0, 7.0)])  # a 7, at the data's 8×8
+    image = panel.pad.image()
+    assert image.max() == 1.0 and window.session.drawing is not None
+    np.testing.assert_array_equal(window.session.drawing, image)
+    vae = window.session.model("vae")
+    mu, log_var = vae.encode(image[None, :])
+    np.testing.assert_allclose(panel.mu, mu[0], rtol=1e-6)
+    np.testing.assert_allclose(panel.sigma, np.exp(0.5 * log_var[0]), rtol=1e-6)
+    np.testing.assert_allclose(panel.reconstruction, vae.decode(mu)[0], rtol=1e-6)
+    images = window.session.dataset.images
+    nearest = int(np.argmin(((images - image) ** 2).sum(axis=1)))
+    qtbot.waitUntil(lambda: panel.nearest_index == nearest, timeout=TIMEOUT)
+    assert "μ = (" in panel.code_text.text() and "σ = (" in panel.code_text.text()
+
+    mp = window.panels["map"]
+    for slot in Slot:
+        model = window.session.model(slot)
+        code = model.encode(image[None, :])[0][0]
+        x, y = mp.maps[slot].drawing_marker.getData()
+        np.testing.assert_allclose([x[0], y[0]], code, rtol=1e-5)
+    # the VAE's q(z|x) 1σ ellipse around it; the autoencoder has none
+    ex, ey = mp.maps[Slot.VAE].drawing_ellipse.getData()
+    sigma = np.exp(0.5 * log_var[0])
+    np.testing.assert_allclose(((ex - mu[0, 0]) / sigma[0]) ** 2
+                               + ((ey - mu[0, 1]) / sigma[1]) ** 2, 1.0, rtol=1e-4)
+    assert not mp.maps[Slot.AE].drawing_ellipse.isVisible()
+
+    panel.pad.clear()
+    assert window.session.drawing is None and panel.mu is None
+    assert not mp.maps[Slot.VAE].drawing_marker.isVisible()
+
+
+def test_hovering_a_vae_point_shows_its_sigma_ellipse(qtbot, window) -> None:
+    mp = window.panels["map"]
+    vae_map = mp.maps[Slot.VAE]
+    index = 42
+    scene = vae_map.vb.mapViewToScene(QPointF(*vae_map.points[index]))
+    mp._on_scene_moved(scene)
+    i = mp.hovered_index
+    assert i is not None
+    mu, log_var = window.session.model("vae").encode(window.session.dataset.images[i:i + 1])
+    ex, ey = vae_map.hover_ellipse.getData()
+    sigma = np.exp(0.5 * log_var[0])
+    np.testing.assert_allclose(((ex - mu[0, 0]) / sigma[0]) ** 2
+                               + ((ey - mu[0, 1]) / sigma[1]) ** 2, 1.0, rtol=1e-4)
+    assert vae_map.hover_ellipse.isVisible()
+    mp._hide_hover()
+    assert not vae_map.hover_ellipse.isVisible()

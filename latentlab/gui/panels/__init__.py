@@ -15,6 +15,7 @@ from .base import Panel
 from .codebook import CodebookPanel
 from .decode import DecodeView
 from .diagnostics import DiagnosticsPanel
+from .drawing import DrawingPanel
 from .gallery import GalleryPanel
 from .interpolation import InterpolationPanel
 from .latent_map import LatentMapPanel
@@ -46,8 +47,10 @@ PANELS = (
               InterpolationPanel),
     PanelSpec("diagnostics", "Diagnostics", "diagnosticsDock", "Ctrl+7", DiagnosticsPanel),
     PanelSpec("codebook", "Codebook", "codebookDock", "Ctrl+8", CodebookPanel),
+    PanelSpec("drawing", "Draw", "drawingDock", "Ctrl+9", DrawingPanel),
 )
 
-__all__ = ["PANELS", "CodebookPanel", "DecodeView", "DiagnosticsPanel", "GalleryPanel",
+__all__ = ["PANELS", "CodebookPanel", "DecodeView", "DiagnosticsPanel", "DrawingPanel",
+           "GalleryPanel",
            "InterpolationPanel", "LatentMapPanel", "Panel", "PanelSpec", "TradeoffPanel",
            "TrainingPanel"]

@@ -35,7 +35,7 @@ from latentlab.core import Model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, collapse_banner
 from latentlab.core.diagnostics import LatentDiagnostics
 from latentlab.core.io import atomic_write_bytes
-from latentlab.core.pca import axes_plane
+from latentlab.core.pca import LatentPlane, axes_plane
 from latentlab.core.vqvae import VQVAE
 
 from ..analysis import Asked
@@ -225,6 +225,7 @@ class LatentMapPanel(Panel):
         self.observe(s.currentPointChanged, self.show_points)
         self.observe(s.pathChanged, lambda path: self.set_path(s.primary_slot, path))
         self.observe(s.modelSettled, self._show_collapse)
+        self.observe(s.drawingChanged, self._show_drawings)
         self.observe(s.codeHighlighted, self._highlight_code)
         self._show_mode(s.map_mode)
         for slot in Slot:
@@ -355,6 +356,7 @@ class LatentMapPanel(Panel):
         self.maps[slot].set_model(model, mu, (min(ax, k - 1), min(ay, k - 1)),
                                   self._image_codes(model))
         self._feed_manifold(slot)
+        self._show_drawing(slot)
         self.updates += 1
         self.mapUpdated.emit(slot)
 
@@ -520,6 +522,7 @@ class LatentMapPanel(Panel):
         for slot in self.visible_slots():
             other = self.maps[slot]
             other.show_link(index if other is not m else None)
+            other.show_hover_ellipse(self._hover_ellipse(m, index) if other is m else None)
         x, y = m.points[index]
         label = "" if self._labels is None else f"<b>label {self.label_text(index)}</b><br>"
         self._hover_text.setText(
@@ -545,6 +548,7 @@ class LatentMapPanel(Panel):
         self._hover.hide()
         for m in self.maps.values():
             m.show_link(None)
+            m.show_hover_ellipse(None)
 
     def _set_axis_choices(self, k: int) -> None:
         for combo in (self._ax_x, self._ax_y):
@@ -573,6 +577,40 @@ class LatentMapPanel(Panel):
         for slot, m in self.maps.items():
             if m.model is not None:
                 self._show_codes(slot, m.model)
+
+    # -- the user's drawing and σ-ellipses ------------------------------------------------
+    def _plane(self, slot: Slot, model: Model) -> LatentPlane | None:
+        """The shown axes of ``slot`` as a plane of ``model``'s latent (None: one dim)."""
+        ax, ay = self.session.axes_for(slot)
+        return None if ax == ay else axes_plane(model.latent_dim, ax, ay)
+
+    def _show_drawings(self) -> None:
+        for slot in Slot:
+            self._show_drawing(slot)
+
+    def _show_drawing(self, slot: Slot) -> None:
+        """Mark the drawing's code in ``slot``'s map, with a VAE's 1σ ellipse of q(z|x)."""
+        m = self.maps[slot]
+        image = self.session.drawing
+        model = self.session.model(slot)
+        plane = None if model is None else self._plane(slot, model)
+        if image is None or model is None or plane is None \
+                or not self.session.analysis.fits(model):
+            m.show_drawing(None, None)
+            return
+        mu, log_var = model.encode(image[None, :])
+        ring = None if log_var is None else plane.ellipse(mu[0], np.exp(log_var[0]))
+        m.show_drawing(plane.project(mu)[0], ring)
+
+    def _hover_ellipse(self, m: MapPlot, index: int) -> np.ndarray | None:
+        model = m.model
+        if model is None:
+            return None
+        codes = self.session.analysis.codes(model, key=f"{m.slot}")
+        plane = self._plane(Slot(m.slot), model)
+        if codes is None or codes.log_var is None or plane is None or index >= len(codes.mu):
+            return None
+        return plane.ellipse(codes.mu[index], np.exp(codes.log_var[index]))
 
     # -- decoded manifold ---------------------------------------------------------------
     def view_actions(self) -> list[QAction]:

@@ -32,7 +32,9 @@ class LossCurves(pg.PlotWidget):
         super().__init__(background="w")
         self.setMinimumHeight(150)
         plot = self.getPlotItem()
-        plot.setTitle(f"Loss per sample ({RUNNING.short})", size="10pt", color="#333")
+        # Two lines: the measure is as long as the title, and a narrow dock cut it off.
+        plot.setTitle(f"Loss per sample<br><span style='font-size:8pt; color:#666'>"
+                      f"{RUNNING.short}</span>", size="10pt", color="#333")
         self.setToolTip(f"Each epoch's {RUNNING.long}. Dashed: a KL warm-up epoch's total "
                         "restated at the final β.")
         plot.setLabel("bottom", "epoch")

@@ -92,7 +92,16 @@ class MapPlot:
         self.link_marker = QGraphicsEllipseItem(-9.0, -9.0, 18.0, 18.0)
         self.link_marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.link_marker.setPen(pg.mkPen("#e6007e", width=2.5))
-        for item in (self.vline, self.hline, self.marker, self.link_marker):
+        # The user's drawing: its code (a star) and, for a VAE, its q(z|x) 1σ ellipse;
+        # the hovered image's 1σ ellipse.
+        self.drawing_marker = pg.ScatterPlotItem(size=18, symbol="star",
+                                                 brush=pg.mkBrush("#ffd400"),
+                                                 pen=pg.mkPen("#111", width=1.2))
+        self.drawing_ellipse = pg.PlotDataItem(pen=pg.mkPen("#111", width=1.5))
+        self.hover_ellipse = pg.PlotDataItem(
+            pen=pg.mkPen("#e6007e", width=1.5, style=Qt.PenStyle.DashLine))
+        for item in (self.vline, self.hline, self.marker, self.link_marker,
+                     self.drawing_marker, self.drawing_ellipse, self.hover_ellipse):
             item.setZValue(10)
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
@@ -206,6 +215,17 @@ class MapPlot:
             self.hline.setValue(xy[1])
             self.marker.setPos(float(xy[0]), float(xy[1]))
 
+    def show_drawing(self, xy: np.ndarray | None, ring: np.ndarray | None) -> None:
+        """Mark the drawing's code ``xy: (2,)`` and its σ-ellipse ``ring: (n, 2)``."""
+        self.drawing_marker.setVisible(xy is not None)
+        if xy is not None:
+            self.drawing_marker.setData([float(xy[0])], [float(xy[1])])
+        _show_ring(self.drawing_ellipse, ring)
+
+    def show_hover_ellipse(self, ring: np.ndarray | None) -> None:
+        """The hovered image's q(z|x) σ-ellipse ``(n, 2)`` (``None`` hides it)."""
+        _show_ring(self.hover_ellipse, ring)
+
     def show_link(self, index: int | None) -> None:
         """Ring data image ``index`` (hovered in the other map); ``None`` hides the ring."""
         visible = index is not None and 0 <= index < len(self.points)
@@ -277,6 +297,12 @@ class MapPlot:
         d2 = dx * dx + dy * dy
         i = int(np.argmin(d2))
         return i if d2[i] <= HOVER_RADIUS_PX**2 else None
+
+
+def _show_ring(item: pg.PlotDataItem, ring: np.ndarray | None) -> None:
+    item.setVisible(ring is not None)
+    if ring is not None:
+        item.setData(ring[:, 0], ring[:, 1])
 
 
 def subscript(n: int) -> str:
