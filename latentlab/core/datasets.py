@@ -450,6 +450,8 @@ def _parse_rows(path: Path, lines: list[str], width: int) -> np.ndarray:
 
 
 def _read_csv(path: Path, handle: IO[bytes]) -> Images:
+    """Two passes over the text: the shape (rows × values, checked against the limits),
+    then the numbers, parsed in batches of about ``_CSV_BATCH_BYTES``."""
     if os.fstat(handle.fileno()).st_size > MAX_CSV_BYTES:
         raise DataFileError(f"{path}: CSV larger than {MAX_CSV_BYTES >> 20} MB; use a .npz "
                             "or IDX file for big data sets")
@@ -469,6 +471,23 @@ def _read_csv(path: Path, handle: IO[bytes]) -> Images:
     if width > MAX_PIXELS + 1:
         raise DataFileError(f"{path}: rows have {width:,} values; LatentLab takes at most "
                             f"{MAX_PIXELS:,} pixels per image")
+    # Pass 1, shape only: count the rows and their values before parsing any number.
+    total = 0 if has_header else 1
+    for number, text in lines:
+        total += 1
+        if total > MAX_IMAGES:
+            raise DataFileError(f"{path}: more than {MAX_IMAGES:,} rows; LatentLab takes at "
+                                f"most {MAX_IMAGES:,} images (use a subset)")
+        if text.count(",") + 1 != width:
+            raise DataFileError(f"{path}: not a table of numbers (line {number:,} has "
+                                f"{text.count(',') + 1:,} values, the first has {width:,})")
+    if total * (width - has_labels) > MAX_VALUES:
+        raise DataFileError(f"{path}: {total:,} rows of {width - has_labels:,} pixels are "
+                            f"more than {MAX_VALUES:,} values; LatentLab takes at most "
+                            f"{MAX_VALUES:,} (use a subset)")
+    handle.seek(0)
+    lines = _csv_lines(path, handle)
+    next(lines)
     pending = [] if has_header else [first[1]]
     pending_bytes, rows = 0, 0
     pixels: list[np.ndarray] = []
@@ -492,9 +511,6 @@ def _read_csv(path: Path, handle: IO[bytes]) -> Images:
     for _number, text in lines:
         pending.append(text)
         pending_bytes += len(text)
-        if rows + len(pending) > MAX_IMAGES:
-            raise DataFileError(f"{path}: more than {MAX_IMAGES:,} rows; LatentLab takes at "
-                                f"most {MAX_IMAGES:,} images (use a subset)")
         if pending_bytes >= _CSV_BATCH_BYTES:
             flush()
             pending_bytes = 0

@@ -77,8 +77,11 @@ def open_regular(path: Path, max_bytes: int) -> BinaryIO:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise FileProblem(f"a symbolic link to {os.readlink(path)}, which does not exist"
-                          ) from None
+        try:
+            target = f" to {os.readlink(path)}"
+        except OSError:  # not a link after all (it just vanished)
+            target = ""
+        raise FileProblem(f"a symbolic link{target}, which does not exist") from None
     except OSError as exc:
         raise FileProblem(f"cannot read it ({exc.strerror or exc})") from None
     if not stat.S_ISREG(mode):

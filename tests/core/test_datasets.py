@@ -305,3 +305,14 @@ def test_make_dataset_checks_a_given_shape() -> None:
     assert make_dataset(flat, None, name="r", image_shape=(4, 6)).image_shape == (4, 6)
     with pytest.raises(DataFileError, match="need 20"):
         make_dataset(flat, None, name="r", image_shape=(4, 5))
+
+
+def test_csv_shape_is_checked_before_any_number_is_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("latentlab.core.datasets.MAX_VALUES", 100)
+    (tmp_path / "wide.csv").write_text(("0," * 15 + "0\n") * 7)  # 7 × 16 = 112 values
+    with pytest.raises(DataFileError, match="more than 100 values"):
+        load_dataset(tmp_path / "wide.csv")
+    (tmp_path / "late.csv").write_text("0,0,0,0\n" * 5 + "0,0,0\n")
+    with pytest.raises(DataFileError, match="line 6 has 3 values, the first has 4"):
+        load_dataset(tmp_path / "late.csv")
