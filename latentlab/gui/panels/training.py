@@ -497,7 +497,7 @@ class TrainingPanel(Panel):
             self.figures.setText(
                 f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>VQ loss</b> {r.kl:.3f} &nbsp; "
                 f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(epoch {n}; "
-                "BCE + codebook + β_c·commitment per sample)</span>")
+                f"BCE + codebook + β_c·commitment per sample; {RUNNING_PLAIN.short})</span>")
         elif has_kl(self.curves.kind):
             self.figures.setText(
                 f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>KL</b> {r.kl:.2f} &nbsp; "

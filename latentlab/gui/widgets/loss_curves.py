@@ -16,7 +16,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QRectF, Qt
 
 from latentlab.core import EpochReport
-from latentlab.core.loss_labels import RUNNING, totals_at
+from latentlab.core.loss_labels import RUNNING, RUNNING_PLAIN, totals_at
 
 from ..slots import ModelKind
 
@@ -94,6 +94,11 @@ class LossCurves(pg.PlotWidget):
         x_final, y_final = self.warmup_totals_at_final_beta()
         self._curve["final"].setData(x_final, y_final)
         self._curve["final"].setVisible(two and len(x_final) > 0)
+        # Only a kind that samples z trains "with z sampled" (an AE, a VQ-VAE never does).
+        plain = bool(self.kind) and not ModelKind.parse(self.kind).samples_noise
+        title = f"Loss per sample ({(RUNNING_PLAIN if plain else RUNNING).short})"
+        if self.getPlotItem().titleLabel.text != title:
+            self.getPlotItem().setTitle(title, size="10pt", color="#333")
         name = (ModelKind.parse(self.kind).regulariser_name if two else None) or "KL"
         for sample, label in self._legend.items:
             if sample.item is self._curve["kl"] and label.text != name:
