@@ -32,9 +32,7 @@ class LossCurves(pg.PlotWidget):
         super().__init__(background="w")
         self.setMinimumHeight(150)
         plot = self.getPlotItem()
-        # Two lines: the measure is as long as the title, and a narrow dock cut it off.
-        plot.setTitle(f"Loss per sample<br><span style='font-size:8pt; color:#666'>"
-                      f"{RUNNING.short}</span>", size="10pt", color="#333")
+        self._set_title(RUNNING.short)
         self.setToolTip(f"Each epoch's {RUNNING.long}. Dashed: a KL warm-up epoch's total "
                         "restated at the final β.")
         plot.setLabel("bottom", "epoch")
@@ -60,6 +58,12 @@ class LossCurves(pg.PlotWidget):
         # never rebuilds them from the whole history, however long the session runs.
         self._values = np.zeros((0, 4), dtype=np.float64)
         self.kind = ""
+
+    def _set_title(self, measure: str) -> None:
+        # Two lines: the measure is as long as the title, and a narrow dock cut it off.
+        title = f"Loss per sample<br><span style='font-size:8pt; color:#666'>{measure}</span>"
+        if self.getPlotItem().titleLabel.text != title:
+            self.getPlotItem().setTitle(title, size="10pt", color="#333")
 
     def set_history(self, kind: str, history: list[EpochReport]) -> None:
         """Show ``history`` of a model of ``kind`` (redrawn now)."""
@@ -96,9 +100,7 @@ class LossCurves(pg.PlotWidget):
         self._curve["final"].setVisible(two and len(x_final) > 0)
         # Only a kind that samples z trains "with z sampled" (an AE, a VQ-VAE never does).
         plain = bool(self.kind) and not ModelKind.parse(self.kind).samples_noise
-        title = f"Loss per sample ({(RUNNING_PLAIN if plain else RUNNING).short})"
-        if self.getPlotItem().titleLabel.text != title:
-            self.getPlotItem().setTitle(title, size="10pt", color="#333")
+        self._set_title((RUNNING_PLAIN if plain else RUNNING).short)
         name = (ModelKind.parse(self.kind).regulariser_name if two else None) or "KL"
         for sample, label in self._legend.items:
             if sample.item is self._curve["kl"] and label.text != name:
