@@ -155,8 +155,9 @@ class MapPlot:
         name = kind.display_name if self.slot == Slot.AE else SLOT_TITLES[self.slot]
         if kind.samples_noise:
             title = f"{name} latent space (μ)"
-        elif kind.has_codebook:
-            title = f"{name} latent space (z_e)"
+        elif kind.has_codebook:  # with more dims the cells are the slice a click decodes in
+            title = f"{name} latent space (z_e" + (
+                "; cells where the other dims are 0)" if model.latent_dim > 2 else ")")
         else:
             title = f"{name} latent space"
         if self.data_label:
