@@ -58,15 +58,9 @@ def _gray_pixels(image: QImage, size: tuple[int, int]) -> np.ndarray:
     return buffer.reshape(h, stride)[:, :w].copy()
 
 
-def load_image_folder(folder: str | os.PathLike,
-                      size: tuple[int, int] | None = None) -> FolderImport:
-    """Read every PNG/JPEG in ``folder`` (or in its sub-folders, one class each).
-
-    ``size`` = (H, W) of the imported images; ``None`` chooses 8×8 when all images are
-    that small, else 28×28. Raises :class:`DataFileError` with a clear message when nothing
-    usable is found.
-    """
-    folder = Path(folder)
+def _entries(folder: Path) -> tuple[list[tuple[Path, int]], list[str] | None]:
+    """(file, label) of every image to read, and the class names (None: no classes);
+    DataFileError when there are none or too many. Reads directories only."""
     if not folder.is_dir():
         raise DataFileError(f"{folder}: not a folder")
     classes = _classes(folder)
@@ -82,6 +76,25 @@ def load_image_folder(folder: str | os.PathLike,
     if len(entries) > MAX_IMAGES:
         raise DataFileError(f"{folder}: {len(entries):,} images is too many; LatentLab takes "
                             f"at most {MAX_IMAGES:,}")
+    return entries, names
+
+
+def check_image_folder(folder: str | os.PathLike) -> int:
+    """How many image files :func:`load_image_folder` would read from ``folder``; raises
+    its DataFileError when there is nothing to import (before anyone asks for a size)."""
+    return len(_entries(Path(folder))[0])
+
+
+def load_image_folder(folder: str | os.PathLike,
+                      size: tuple[int, int] | None = None) -> FolderImport:
+    """Read every PNG/JPEG in ``folder`` (or in its sub-folders, one class each).
+
+    ``size`` = (H, W) of the imported images; ``None`` chooses 8×8 when all images are
+    that small, else 28×28. Raises :class:`DataFileError` with a clear message when nothing
+    usable is found.
+    """
+    folder = Path(folder)
+    entries, names = _entries(folder)
     if size is None:
         size = SMALL_SIZE
         for path, _label in entries:  # reads headers only
@@ -118,4 +131,5 @@ def load_image_folder(folder: str | os.PathLike,
     return FolderImport(dataset=dataset, skipped=tuple(skipped))
 
 
-__all__ = ["DEFAULT_SIZE", "IMAGE_SUFFIXES", "FolderImport", "load_image_folder"]
+__all__ = ["DEFAULT_SIZE", "IMAGE_SUFFIXES", "FolderImport", "check_image_folder",
+           "load_image_folder"]

@@ -32,8 +32,10 @@ import latentlab
 from latentlab.blas import limit_blas_threads
 from latentlab.core import Dataset
 
+from .actions.desktop import DropTarget, fill_recent_menu
 from .actions.file_menu import FileCommands, Pictures
 from .actions.files import bundled_digits, data_description
+from .actions.help import show_quick_start, show_shortcuts
 from .actions.menus import build_menus
 from .actions.training import TrainingCommands
 from .logs import setup_logging
@@ -102,6 +104,10 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self, self._commands(),
                                  [(self.docks[s.name], s.shortcut) for s in PANELS],
                                  self.session.set_map_mode, self._map.view_actions())
+        recent = self.menus.menus["recent"]
+        recent.aboutToShow.connect(
+            lambda: fill_recent_menu(recent, self.files.recent, self.files.open_path))
+        self.drops = DropTarget(self, self.files.open_path)
         self._build_status_bar()
         self._wire()
         self._show_title()
@@ -180,9 +186,19 @@ class MainWindow(QMainWindow):
 
     def _commands(self) -> dict[str, Callable[[], object]]:
         t = self.training
-        return {**self.files.commands(), "quit": self.close, "start": t.toggle,
-                "step": t.step, "reset": t.reset, "fit_map": self._map.fit_view,
-                "reset_layout": self.reset_layout, "about": self.show_about}
+        return {**self.files.commands(), "quit": self.quit, "start": t.toggle,
+                "step": t.step, "reset": self.reset_model, "fit_map": self._map.fit_view,
+                "reset_layout": self.reset_layout, "about": self.show_about,
+                "quick_start": lambda: show_quick_start(self),
+                "shortcuts": lambda: show_shortcuts(self, self.menuBar())}
+
+    def reset_model(self) -> None:
+        """Reset, after asking about a trained model that was never saved."""
+        self.files.guard.confirm("Reset", self.training.reset)
+
+    def quit(self) -> None:
+        """Close the window, after asking about a trained model that was never saved."""
+        self.files.guard.confirm("Quitting", self.close)
 
     def _build_status_bar(self) -> None:
         self._state_label = QLabel("")
@@ -212,7 +228,7 @@ class MainWindow(QMainWindow):
         tp = self._training_panel
         tp.startPauseRequested.connect(t.toggle)
         tp.stepRequested.connect(t.step)
-        tp.resetRequested.connect(t.reset)
+        tp.resetRequested.connect(self.reset_model)
         self._map.pressed.connect(self.controller.hold_worker)
         self._map.exportRequested.connect(self.files.export_map)
         cast(InterpolationPanel, p["interpolation"]).exportRequested.connect(
@@ -317,6 +333,10 @@ class MainWindow(QMainWindow):
                 app.aboutToQuit.disconnect(self.shutdown)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if event.spontaneous() and self.files.guard.unsaved():  # the title bar's ×
+            event.ignore()
+            self.quit()
+            return
         if not self.training.shutting_down:
             self.save_settings()
         self.shutdown()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QProgressBar
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressBar
 
 from latentlab.core import DataFileError, Dataset, load_digits
 from latentlab.gui.actions import files
@@ -67,6 +67,8 @@ def test_import_a_16x16_npz_trains_on_it(qtbot, window, tmp_path: Path,
     assert window.session.model("ae").input_dim == 256
 
     window.menus.actions["use_digits"].trigger()  # File ▸ Use the bundled digits
+    # The squares' models were trained here and never saved: the window asks first.
+    window.files.guard.question.button(QMessageBox.StandardButton.Discard).click()
     assert window.session.dataset.name == "digits" and window.session.dataset.image_shape == (8, 8)
     assert window.session.model("vae").input_dim == 64  # pretrained again
     assert window.panels["map"].maps["vae"].points.shape == (1797, 2)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QWidget
 
+from ..image_folder import check_image_folder
 from . import files
+from .desktop import RecentFiles, UnsavedGuard, is_model_file
 from .dialogs import (
     LAST_DIR_KEY,
     ExportSizeDialog,
@@ -54,6 +57,8 @@ class FileCommands:
         self.settings = settings
         self.training = training
         self.pictures = pictures
+        self.recent = RecentFiles(settings)
+        self.guard = UnsavedGuard(parent, training, settings)
 
     def commands(self) -> dict[str, Callable[[], object]]:
         """The menu keys of :mod:`.menus` this class answers."""
@@ -72,43 +77,90 @@ class FileCommands:
                       suffix, write, failure)
 
     # -- model files and data sets -------------------------------------------------------
+    # Each command that replaces a model asks the unsaved-model guard first, and a file
+    # opened successfully joins File ▸ Open recent.
     def open_model(self) -> None:
         path = ask_open_path(self.parent, self.settings, "Open model",
                              "LatentLab model (*.npz);;All files (*)")
         if path is not None:
-            guarded(self.parent, "Could not open the model", f"Could not open {path}",
-                    lambda: files.open_model_file(self.training, path))
+            self.open_model_at(path)
+
+    def open_model_at(self, path: str) -> None:
+        def run() -> None:
+            def open_it() -> bool:
+                files.open_model_file(self.training, path)
+                return True
+            if guarded(self.parent, "Could not open the model", f"Could not open {path}",
+                       open_it):
+                self.recent.add("model", path)
+        self.guard.confirm("Opening a model", run)
 
     def save_model(self) -> None:
         kind = self.training.session.config().model
+        slot = self.training.session.primary_slot
+
+        def save(p: str) -> object:
+            saved = files.save_model_file(self.training, p, slot)
+            self.guard.mark_saved(slot)
+            self.recent.add("model", saved)
+            return saved
         self._export("Save model", f"latentlab-{kind}.npz", "LatentLab model (*.npz)", ".npz",
-                     lambda p: files.save_model_file(self.training, p), failure="Save failed")
+                     save, failure="Save failed")
 
     def import_file(self) -> None:
         path = ask_open_path(self.parent, self.settings, "Import images", DATA_FILTERS)
         if path is not None:
+            self.import_file_at(path)
+
+    def import_file_at(self, path: str) -> None:
+        def run() -> None:
             files.import_data_file_in_background(
                 self.training, path,
                 lambda exc: show_failure(self.parent, "Could not import the images",
-                                         f"Could not import {path}:\n{exc}", exc))
+                                         f"Could not import {path}:\n{exc}", exc),
+                done=lambda: self.recent.add("data", path))
+        self.guard.confirm("Importing images", run)
 
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.parent, "Import a folder of images",
                                                   last_dir(self.settings))
-        if not folder:
+        if folder:
+            self.settings.setValue(LAST_DIR_KEY, folder)
+            self.import_folder_at(folder)
+
+    def import_folder_at(self, folder: str) -> None:
+        # An empty or unreadable folder is refused before the size is asked for.
+        if guarded(self.parent, "Could not import the images", f"Could not import {folder}",
+                   lambda: check_image_folder(folder) or True) is None:
             return
-        self.settings.setValue(LAST_DIR_KEY, folder)
         choices = list(files.FOLDER_SIZES)
         choice, ok = QInputDialog.getItem(self.parent, "Image size", "Resize every image to:",
                                           choices, 0, False)
-        if ok:
-            guarded(self.parent, "Could not import the images", f"Could not import {folder}",
-                    lambda: files.import_image_folder(self.training, folder,
-                                                      files.FOLDER_SIZES[choice]))
+        if not ok:
+            return
+
+        def run() -> None:
+            if guarded(self.parent, "Could not import the images", f"Could not import {folder}",
+                       lambda: files.import_image_folder(self.training, folder,
+                                                         files.FOLDER_SIZES[choice])
+                       ) is not None:
+                self.recent.add("data", folder)
+        self.guard.confirm("Importing images", run)
+
+    def open_path(self, path: str) -> None:
+        """Open whatever ``path`` is (a dropped or recent entry): a folder of images, a
+        model file, or a data file."""
+        if Path(path).is_dir():
+            self.import_folder_at(path)
+        elif is_model_file(path):
+            self.open_model_at(path)
+        else:
+            self.import_file_at(path)
 
     def use_digits(self) -> None:
-        guarded(self.parent, "Could not load the digits", "Could not load the bundled digits",
-                lambda: files.use_bundled_digits(self.training))
+        self.guard.confirm("Going back to the digits", lambda: guarded(
+            self.parent, "Could not load the digits", "Could not load the bundled digits",
+            lambda: files.use_bundled_digits(self.training)))
 
     # -- exports -------------------------------------------------------------------------
     def export_map(self) -> None:

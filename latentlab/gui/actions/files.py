@@ -138,11 +138,13 @@ def import_data_file(training: TrainingCommands, path: str | Path) -> Dataset:
 
 
 def import_data_file_in_background(training: TrainingCommands, path: str | Path,
-                                   failed: Callable[[BaseException], object]) -> None:
+                                   failed: Callable[[BaseException], object],
+                                   done: Callable[[], object] | None = None) -> None:
     """Read a data file on the background worker (60,000 × 28×28 take ~1 s) and switch to
     it on the GUI thread; meanwhile the session says it is busy importing (the window
     shows a progress bar) and the window stays live. A bad file: ``failed(exc)`` with
-    the :class:`DataFileError` (or whatever the file provoked) and nothing changes."""
+    the :class:`DataFileError` (or whatever the file provoked) and nothing changes; a good
+    one: ``done()`` after the switch."""
     s = training.session
     s.set_busy(f"Importing {Path(path).name}…")
 
@@ -158,6 +160,8 @@ def import_data_file_in_background(training: TrainingCommands, path: str | Path,
             failed(result)
         else:
             switch_dataset(training, result)
+            if done is not None:
+                done()
 
     s.background.submit(IMPORT_KEY, read, arrived, priority=IMPORT_PRIORITY)
 

@@ -30,11 +30,13 @@ SEPARATOR = None
 DOCK_TOGGLES = "dock toggles"  # where the View menu lists the docks
 MAP_MODE_ITEMS = "map modes"  # where the View menu offers the map's three modes
 MAP_VIEW_ITEMS = "map views"  # where it offers the map panel's own toggles (manifold …)
+RECENT_ITEMS = "recent files"  # where the File menu has Open recent (filled when shown)
 
 MENUS: tuple[tuple[str, Sequence[object]], ...] = (
     ("&File", (
         Row("open_model", "&Open model…", "Ctrl+O",
             "Load a model and its settings from a .npz model file"),
+        RECENT_ITEMS,
         Row("save_model", "&Save model…", "Ctrl+S",
             "Save the selected model, its settings and its loss history to one .npz file"),
         SEPARATOR,
@@ -74,6 +76,10 @@ MENUS: tuple[tuple[str, Sequence[object]], ...] = (
         Row("reset_layout", "Reset &layout"),
     )),
     ("&Help", (
+        Row("quick_start", "&Quick start", "F1", "What to try first, in five steps"),
+        Row("shortcuts", "&Keyboard shortcuts", "Ctrl+/",
+            "Every shortcut of the menus, and what the mouse does on the map"),
+        SEPARATOR,
         Row("about", "&About LatentLab", role=QAction.MenuRole.AboutRole),
     )),
 )
@@ -114,6 +120,8 @@ def build_menus(window: QMainWindow, commands: dict[str, Callable[[], object]],
             elif row == MAP_VIEW_ITEMS:
                 for action in map_views:
                     menu.addAction(action)
+            elif row == RECENT_ITEMS:
+                made.menus["recent"] = menu.addMenu("Open &recent")
             elif row == MAP_MODE_ITEMS:
                 group = QActionGroup(window)
                 group.setExclusive(True)

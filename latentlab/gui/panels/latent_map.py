@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -99,11 +100,11 @@ class LatentMapPanel(Panel):
         self._legend_title = "digit label (colour only; labels are never used in training)"
         self.legend.setToolTip(self._legend_title)
         self.data_name = "digits"
-        for m in self.maps.values():
-            action = QAction("Export latent map…", m.vb.menu)
-            action.triggered.connect(self.exportRequested)
-            m.vb.menu.addSeparator()
-            m.vb.menu.addAction(action)
+        # The maps' one context menu: our commands only (pyqtgraph's are off, MapPlot).
+        self.context_menu = QMenu(self)
+        self.context_menu.addAction("Fit view", self.fit_view)
+        self.context_menu.addSeparator()
+        self.context_menu.addAction("Export latent map…", self.exportRequested.emit)
         self.view.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.view.viewport().installEventFilter(self)
         self.view.scene().sigMouseMoved.connect(self._on_scene_moved)
@@ -184,6 +185,8 @@ class LatentMapPanel(Panel):
             "off the GUI thread, redrawn as you pan, zoom and train): the autoencoder's gaps "
             "and the VAE's continuity at a glance. Exports include it.")
         self.manifold_action.toggled.connect(self._apply_manifold)
+        self.context_menu.insertActions(self.context_menu.actions()[1],
+                                        [self.manifold_action, self.prior_scale_action])
         self._layers: dict[Slot, ManifoldLayer] = {}  # made on first use (a worker thread)
         manifold_button = QToolButton()
         manifold_button.setDefaultAction(self.manifold_action)
@@ -494,6 +497,11 @@ class LatentMapPanel(Panel):
         return None
 
     def _on_scene_clicked(self, event) -> None:  # pyqtgraph MouseClickEvent
+        if event.button() == Qt.MouseButton.RightButton:
+            event.accept()
+            self._hide_hover()
+            self.context_menu.popup(event.screenPos().toPoint())
+            return
         if event.button() != Qt.MouseButton.LeftButton:
             return
         m = self._map_at(event.scenePos())

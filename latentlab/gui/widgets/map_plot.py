@@ -66,7 +66,9 @@ class MapPlot:
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
         # No grid: an axis that draws grid lines repaints with every frame of the cloud.
         # The VAE map gets the prior's 1σ/2σ/3σ circles instead, a more useful guide.
-        self.plot.setMenuEnabled(True)
+        # pyqtgraph's own menus (View All / Mouse Mode / Plot Options / Export…) are off:
+        # the panel shows its own on a right-click.
+        self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.vb: pg.ViewBox = self.plot.getViewBox()
         self.vb.setAspectLocked(True, 1.0)  # equal scales: the prior's circles stay round
