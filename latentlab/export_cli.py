@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ STEPS = (2, 24)
 #: The window size the figures are laid out in (the map's aspect follows from it).
 WINDOW_SIZE = (1440, 900)
 MAP_WIDTH = 1280
+MANIFOLD_TIMEOUT_S = 120.0
 
 
 class ExportRefused(ValueError):
@@ -111,7 +113,8 @@ def add_export_parser(sub: Any) -> None:
     m.add_argument("--manifold", action="store_true",
                    help="draw the decoded manifold behind the points")
     m.add_argument("--pca", action="store_true",
-                   help="show the codes' first two principal components as the axes")
+                   help="the codes' first two principal components as the axes (refused "
+                        "until the map has a PCA view)")
     g = p.add_argument_group("gallery")
     g.add_argument("--gallery", metavar="PNG", help="samples decoded from the prior")
     g.add_argument("--temperature", type=_ranged("a temperature", *GALLERY_T, float),
@@ -150,10 +153,10 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise ExportRefused(f"{args.latent_map}: --latent-map writes a .png or an .svg")
     if args.size and args.latent_map and args.latent_map.lower().endswith(".svg"):
         raise ExportRefused("--size applies to a PNG; an SVG drawing scales freely")
-    if args.manifold or args.pca:
-        # The decoded-manifold and PCA views of the map have not landed in the window yet.
-        raise ExportRefused("--manifold and --pca need the map's manifold and PCA views, "
-                            "which this version of LatentLab does not have yet")
+    if args.pca:
+        # The map has no PCA view yet (only chosen latent dimensions as its axes).
+        raise ExportRefused("--pca needs the map's PCA view, which this version of LatentLab "
+                            "does not have yet; choose two latent dimensions with --axes")
     for path in _outputs(args):
         writable_target(path)
 
@@ -222,10 +225,13 @@ def _write(window: MainWindow, args: argparse.Namespace) -> Sequence[str]:
         window.docks["map"].raise_()
         panel.fit_view()
         if args.latent_map.lower().endswith(".svg"):
+            _show_manifold(panel, slot, args.manifold)
             panel.export_svg(args.latent_map)
         else:
             w, h = args.size or (MAP_WIDTH, panel.natural_export_height(MAP_WIDTH))
-            panel.export_png(args.latent_map, w, h)
+            with panel.laid_out_as_figure(w, h):  # the manifold is decoded for this view
+                _show_manifold(panel, slot, args.manifold)
+                panel.export_png(args.latent_map, w, h)
         written.append(args.latent_map)
     if args.gallery:
         gallery: Any = window.panels["gallery"]
@@ -251,6 +257,27 @@ def _write(window: MainWindow, args: argparse.Namespace) -> Sequence[str]:
         curves.export_curves_png(args.loss_curves)
         written.append(args.loss_curves)
     return written
+
+
+def _show_manifold(panel: Any, slot: str, on: bool) -> None:
+    """Turn the map's decoded manifold on and wait (bounded) until the background worker
+    has drawn it for the view as it is now."""
+    if not on:
+        return
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    panel.manifold_action.setChecked(True)
+    layer = panel.manifold_layer(slot)
+    model = panel.session.model(slot)
+    layer.request()  # for the current view at once, not after the pan/zoom settle delay
+    deadline = time.monotonic() + MANIFOLD_TIMEOUT_S
+    while layer.pending() or layer.shown_model is not model:
+        if time.monotonic() > deadline:
+            raise ExportRefused(f"the decoded manifold was not drawn within "
+                                f"{MANIFOLD_TIMEOUT_S:.0f} s")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.005)
 
 
 def _pick(strip: Any, which: str, end: Endpoint, data: Dataset) -> None:

@@ -49,6 +49,13 @@ def size_of(path: Path) -> tuple[int, int]:
     return image.width(), image.height()
 
 
+def dark_pixels(path: Path) -> int:
+    image = QImage(str(path)).convertToFormat(QImage.Format.Format_Grayscale8)
+    stride = image.bytesPerLine()
+    pixels = np.frombuffer(image.constBits(), np.uint8, count=stride * image.height())
+    return int((pixels.reshape(image.height(), stride)[:, :image.width()] < 100).sum())
+
+
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-D VAE trained for 6 epochs on the digits, saved with its history."""
@@ -104,6 +111,12 @@ def test_export_map_size_axes_and_svg(tmp_path: Path, model_file: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert size_of(tmp_path / "map.png") == (900, 700)
     result = latentlab(tmp_path, "export", "--model", str(model_file), "--latent-map",
+                       "manifold.png", "--size", "900x700", "--manifold")
+    assert result.returncode == 0, result.stderr
+    assert size_of(tmp_path / "manifold.png") == (900, 700)
+    # The decoded digits fill the background: far more dark pixels than points alone.
+    assert dark_pixels(tmp_path / "manifold.png") > 3 * dark_pixels(tmp_path / "map.png")
+    result = latentlab(tmp_path, "export", "--model", str(model_file), "--latent-map",
                        "map.svg")
     assert result.returncode == 0, result.stderr
     svg = (tmp_path / "map.svg").read_text()
@@ -114,7 +127,7 @@ def test_export_map_size_axes_and_svg(tmp_path: Path, model_file: Path) -> None:
     (("--model", "missing.npz", "--codes", "c.csv"), ("missing.npz",)),
     (("--codes", "no-such-folder/c.csv"), ("does not exist",)),
     (("--latent-map", "m.png", "--axes", "1,3"), ("--axes 1,3", "2 latent")),
-    (("--latent-map", "m.png", "--manifold"), ("--manifold", "does not have")),
+    (("--latent-map", "m.png", "--pca"), ("--pca", "does not have")),
     (("--latent-map", "m.jpg",), (".png or an .svg",)),
     (("--interpolate", "0", "99999", "--strip", "s.png"), ("no image 99999",)),
     (("--interpolate", "label:3", "label:x", "--strip", "s.png"), ("no label 'x'",)),

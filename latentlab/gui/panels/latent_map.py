@@ -441,7 +441,7 @@ class LatentMapPanel(Panel):
             height = self.natural_export_height(width)
         if width < 1 or height < 1:
             raise ValueError(f"export size must be positive, got {width}×{height}")
-        with self._laid_out_as_figure(width, height):
+        with self.laid_out_as_figure(width, height):
             exporter = ImageExporter(self.view.ci)
             params = exporter.parameters()
             params["width"] = int(width)
@@ -452,7 +452,7 @@ class LatentMapPanel(Panel):
             exporter.export(str(path))
 
     @contextlib.contextmanager
-    def _laid_out_as_figure(self, width: int, height: int) -> Iterator[None]:
+    def laid_out_as_figure(self, width: int, height: int) -> Iterator[None]:
         """Lay the maps and legend out at ``width``:``height`` as a figure FIGURE_WIDTH
         scene units wide (so text and points scale with the PNG, whatever the dock's size),
         with the legend's text at a size a printed figure can read; then give them back."""
