@@ -47,8 +47,10 @@ from .panels import (
     Panel,
     TrainingPanel,
 )
+from .panels.fit import readable_tabs, scrollable
 from .session import LabSession
 from .slots import MAP_MODES, Slot
+from .tooltips import install_tooltip_wrapping
 from .training.controller import TrainingController
 
 ORGANIZATION = "LatentLab"
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         setup_logging()
+        install_tooltip_wrapping(cast(QApplication, QApplication.instance()))
         self.setObjectName("latentLabMainWindow")
         self.settings = settings if settings is not None else default_settings()
         limit_blas_threads(1)  # tiny matrices: BLAS worker threads only steal the cores
@@ -114,6 +117,7 @@ class MainWindow(QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_settings()
+        readable_tabs(self)
         self._sync_mode_actions()
 
         app = QApplication.instance()
@@ -142,7 +146,7 @@ class MainWindow(QMainWindow):
         for spec in PANELS:
             dock = QDockWidget(spec.title, self)
             dock.setObjectName(spec.dock)
-            dock.setWidget(self.panels[spec.name])
+            dock.setWidget(scrollable(self.panels[spec.name], spec.scroll))
             dock.setFeatures(features)
             self.docks[spec.name] = dock
             if spec.place == "column" or last is None:

@@ -2,7 +2,8 @@
 
 ``place`` lays out the default window: ``"column"`` starts a new column to the right,
 ``"below"`` splits the last column under its panel, ``"tab"`` tabs behind the panel before
-it. ``size`` is the default (width, height) in pixels (0: whatever is left).
+it. ``size`` is the default (width, height) in pixels (0: whatever is left); ``scroll`` how
+the dock scrolls when it is smaller than the panel (:func:`.fit.scrollable`).
 """
 
 from __future__ import annotations
@@ -32,15 +33,16 @@ class PanelSpec:
     factory: Callable[[LabSession], Panel]
     place: str = "tab"
     size: tuple[int, int] = (0, 0)
+    scroll: str = "both"  # how the dock scrolls when smaller than the panel (panels.fit)
 
 
 PANELS = (
     PanelSpec("training", "Training", "trainingDock", "Ctrl+1", TrainingPanel, "column",
-              (380, 0)),
+              (380, 0), "vertical"),
     PanelSpec("map", "Latent map", "latentMapDock", "Ctrl+2", LatentMapPanel, "column",
-              (700, 0)),
+              (600, 0), "none"),
     PanelSpec("decode", "Decoded image", "decodeDock", "Ctrl+3", DecodeView, "column",
-              (360, 330)),
+              (440, 330), "none"),
     PanelSpec("gallery", "Gallery", "galleryDock", "Ctrl+4", GalleryPanel, "below", (0, 520)),
     PanelSpec("tradeoff", "β trade-off", "tradeoffDock", "Ctrl+5", TradeoffPanel),
     PanelSpec("interpolation", "Interpolation", "interpolationDock", "Ctrl+6",

@@ -46,6 +46,7 @@ from ..widgets.manifold_layer import ManifoldLayer
 from ..widgets.map_plot import MapPlot, label_groups, subscript
 from ..widgets.point_cloud import gray_pixmap
 from .base import Panel
+from .fit import toolbar_strip
 
 LEGEND_TEXT = "9pt"
 EXPORT_LEGEND_TEXT = "11pt"
@@ -204,11 +205,12 @@ class LatentMapPanel(Panel):
         self._hint = QLabel(_HINTS[False])
         self._hint.setStyleSheet("color: #555;")
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._hint.setWordWrap(True)  # two lines in a narrow dock, never cut off
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(row)
+        layout.addWidget(toolbar_strip(row))
         layout.addWidget(self.view, 1)
         hint_row = QHBoxLayout()
         hint_row.setContentsMargins(8, 0, 8, 4)
@@ -267,7 +269,7 @@ class LatentMapPanel(Panel):
         self.legend.clear()
         self._legend_samples = []
         shown = groups[:MAX_LEGEND_ENTRIES]
-        self.legend.setColumnCount(min(len(shown), 12))
+        self.legend.setColumnCount(1)
         for _idx, name, colour in shown:
             sample = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(colour), name=name)
             self._legend_samples.append(sample)
@@ -276,7 +278,17 @@ class LatentMapPanel(Panel):
             more = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush("#bbbbbb"))
             self._legend_samples.append(more)
             self.legend.addItem(more, f"+{len(groups) - len(shown)} more")
+        self._fit_legend()
 
+    def _fit_legend(self) -> None:
+        """As many legend columns (≤ 12) as fit the view's width: a legend row wider than
+        the dock would widen the maps' layout and cut the maps off at the right."""
+        items = self.legend.items
+        if not items:
+            return
+        widest = max(label.item.boundingRect().width() for _sample, label in items) + 34
+        columns = max(1, min(len(items), 12, int(self.view.width() // widest)))
+        self.legend.setColumnCount(columns)
     def set_data(self) -> None:
         """Show the session's new data set: recoloured points (one colour without labels), a
         new legend, hover images of its shape; both maps are empty until a model arrives."""
@@ -485,8 +497,15 @@ class LatentMapPanel(Panel):
 
     # -- events ---------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.MouseButtonPress:
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress:
             self.pressed.emit()  # lets the worker give the click the CPU (hold_worker)
+        elif kind in (QEvent.Type.Leave, QEvent.Type.Resize):
+            self._hide_hover()  # a card left behind would point at nothing
+            if kind == QEvent.Type.Resize:
+                self._fit_legend()
+        elif kind == QEvent.Type.ToolTip and self._hover.isVisible():
+            return True  # a tooltip (e.g. a prior circle's) would cover the hover card
         return False
 
     def _map_at(self, scene_pos: QPointF) -> MapPlot | None:

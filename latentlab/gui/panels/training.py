@@ -459,6 +459,11 @@ class TrainingPanel(Panel):
             tail = f" · {_fmt_time(left)} left"
         else:
             tail = ""
+        if label and done >= total:
+            # "VAE, then Autoencoder" described the run while it ran; done, it says what
+            # it made.
+            made = label.removeprefix("training ").replace(", then ", " and ")
+            label = f"{made} trained"
         prefix = f"{label}: " if label else ""
         if epoch is not None:
             text = f"{prefix}epoch {epoch} (this run {min(done, total)}/{total}){tail}"
