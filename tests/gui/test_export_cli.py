@@ -26,9 +26,13 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def latentlab(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def latentlab(home: Path, *args: str, display: bool = True) -> subprocess.CompletedProcess[str]:
+    env = _env(home)
+    if not display:  # no display at all: `latentlab` runs its headless demo
+        for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(name, None)
     result = subprocess.run([sys.executable, "-m", "latentlab", *args], cwd=home,
-                            env=_env(home), capture_output=True, text=True, timeout=300)
+                            env=env, capture_output=True, text=True, timeout=300)
     assert "Traceback" not in result.stderr, result.stderr
     assert "QThread: Destroyed" not in result.stderr
     return result
@@ -215,6 +219,9 @@ def test_headless_runs_leave_the_users_settings_untouched(tmp_path: Path,
     settings.write_text("[window]\nstate=@ByteArray()\n[export]\ndir=/nowhere\n")
     before = settings.read_bytes(), settings.stat().st_mtime_ns
     assert latentlab(tmp_path, "--smoke").returncode == 0
+    demo = latentlab(tmp_path, display=False)
+    assert demo.returncode == 0 and "headless demo" in demo.stdout
+    assert (tmp_path / "latentlab-demo" / "latent-map.png").is_file()
     assert latentlab(tmp_path, "export", "--model", str(model_file), "--latent-map", "m.png",
                      "--codes", "c.csv").returncode == 0
     assert (settings.read_bytes(), settings.stat().st_mtime_ns) == before
