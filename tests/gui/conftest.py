@@ -50,6 +50,31 @@ def window(make_window) -> Iterator:
 
 
 @pytest.fixture
+def settled_pixel(qtbot):
+    """``settled_pixel(window, index, slot="vae")``: where data point ``index`` is drawn in
+    the map's viewport once the window's layout has settled (docks may finish sizing a loop
+    turn after the window is exposed, and the equal-scale map then shifts)."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtWidgets import QApplication
+
+    def find(window, index: int, slot: str = "vae") -> QPoint:
+        m = window.panels["map"].maps[slot]
+        view = window.panels["map"].view
+        seen: list[QPoint] = []
+
+        def stable() -> bool:
+            QApplication.processEvents()
+            scene = m.vb.mapViewToScene(QPointF(*map(float, m.points[index])))
+            seen.append(view.mapFromScene(scene))
+            return len(seen) > 1 and seen[-1] == seen[-2]
+
+        qtbot.waitUntil(stable)
+        return seen[-1]
+
+    return find
+
+
+@pytest.fixture
 def warnings_shown(monkeypatch) -> list[tuple[str, str]]:
     """Record every failure dialog (title, summary) instead of opening the modal box; its
     details (the traceback) go to ``warnings_shown.details``."""

@@ -123,12 +123,11 @@ def test_map_shows_every_encoded_point_coloured_by_label(window) -> None:
     assert y0 <= m.points[:, 1].min() and m.points[:, 1].max() <= y1
 
 
-def test_hovering_a_point_shows_its_image_and_label(qtbot, window) -> None:
+def test_hovering_a_point_shows_its_image_and_label(qtbot, window, settled_pixel) -> None:
     m = window.panels["map"].maps["vae"]
     view = window.panels["map"].view
     index = 123
-    scene = m.vb.mapViewToScene(QPointF(*map(float, m.points[index])))
-    pixel = view.mapFromScene(scene)
+    pixel = settled_pixel(window, index)
     QTest.mouseMove(view.viewport(), QPoint(pixel.x(), pixel.y()))
     qtbot.waitUntil(lambda: window.panels["map"]._hover.isVisible(), timeout=TIMEOUT)
     shown = window.panels["map"].hovered_index

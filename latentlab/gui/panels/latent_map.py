@@ -51,11 +51,13 @@ from .fit import toolbar_strip
 LEGEND_TEXT = "9pt"
 EXPORT_LEGEND_TEXT = "11pt"
 FIGURE_WIDTH = 720  # an exported map's width in scene units: a 1280 px PNG draws at ~1.8×
+# Two fixed lines each: short enough for a laptop's dock, and a height that never changes
+# with the width (a wrapped hint re-laid the maps out under the cursor).
 _HINTS = {
-    False: "Click: decode · Shift/Ctrl+click: path A→B · hover: image · drag: pan · "
-           "wheel: zoom · right-click: export",
-    True: "Each map has its own point: a click decodes that map's z in its model · hover: "
-          "the same image is ringed in both maps · drag: pan · wheel: zoom",
+    False: "Click: decode · Shift/Ctrl+click: A→B · hover: image\n"
+           "drag: pan · wheel: zoom · right-click: menu",
+    True: "Each map has its own point: a click decodes that map's z\n"
+          "hover: the image is ringed in both maps · drag: pan · wheel: zoom",
 }
 MAX_LEGEND_ENTRIES = 24  # more classes than this: the legend says "+N more"
 
@@ -205,7 +207,6 @@ class LatentMapPanel(Panel):
         self._hint = QLabel(_HINTS[False])
         self._hint.setStyleSheet("color: #555;")
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._hint.setWordWrap(True)  # two lines in a narrow dock, never cut off
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -269,7 +270,6 @@ class LatentMapPanel(Panel):
         self.legend.clear()
         self._legend_samples = []
         shown = groups[:MAX_LEGEND_ENTRIES]
-        self.legend.setColumnCount(1)
         for _idx, name, colour in shown:
             sample = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(colour), name=name)
             self._legend_samples.append(sample)
@@ -287,8 +287,11 @@ class LatentMapPanel(Panel):
         if not items:
             return
         widest = max(label.item.boundingRect().width() for _sample, label in items) + 34
-        columns = max(1, min(len(items), 12, int(self.view.width() // widest)))
-        self.legend.setColumnCount(columns)
+        room = self.view.width() if self.view.isVisible() else 10_000  # not laid out yet
+        columns = max(1, min(len(items), 12, int(room // widest)))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+            self.view.ci.layout.activate()  # now, not on a later turn: the maps move once
     def set_data(self) -> None:
         """Show the session's new data set: recoloured points (one colour without labels), a
         new legend, hover images of its shape; both maps are empty until a model arrives."""
