@@ -84,8 +84,9 @@ def test_dropping_a_data_file_and_a_folder_imports_them(qtbot, window, tmp_path:
     images = rng.integers(0, 256, (40, 16, 16), dtype=np.uint8)
     np.savez(tmp_path / "noise.npz", images=images)
     assert not is_model_file(tmp_path / "noise.npz")
-    assert drop(window, tmp_path / "noise.npz")
-    assert window.session.dataset.image_shape == (16, 16) and len(window.session.dataset) == 40
+    assert drop(window, tmp_path / "noise.npz")  # read on the background worker
+    qtbot.waitUntil(lambda: window.session.dataset.image_shape == (16, 16), timeout=TIMEOUT)
+    assert len(window.session.dataset) == 40
     # A folder: an empty one is refused before any size is asked for…
     asked: list[str] = []
 
