@@ -30,7 +30,6 @@ that can wait).
 
 from __future__ import annotations
 
-import itertools
 import threading
 import traceback
 import weakref
@@ -52,7 +51,6 @@ class TaskHandle:
     """One submitted task. ``cancel()`` (or a newer task of the same key) stops it."""
 
     key: str
-    task_id: int
     work: Work
     priority: int
     done: Callable[[Any], None] | None
@@ -160,7 +158,6 @@ class BackgroundService(QObject):
         # Per key, the tasks not yet delivered nor cancelled, oldest first: at most one
         # running (or its result on its way) and one queued. GUI thread only.
         self._live: dict[str, list[TaskHandle]] = {}
-        self._ids = itertools.count(1)
         self._thread: _WorkerThread | None = None
         self._stop_thread: weakref.finalize | None = None
 
@@ -180,7 +177,7 @@ class BackgroundService(QObject):
             self._thread = _WorkerThread(self._queue)
             self._stop_thread = weakref.finalize(self, _stop_thread, self._queue, self._thread)
             self._thread.start()
-        task = TaskHandle(key, next(self._ids), work, priority, done, error)
+        task = TaskHandle(key, work, priority, done, error)
         live = self._live.setdefault(key, [])
         with self._queue.lock:
             queued = self._queue.waiting.pop(key, None)
