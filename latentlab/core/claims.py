@@ -9,10 +9,13 @@ the same thing; the tests re-measure the cheap ones on really trained models.
 from __future__ import annotations
 
 __all__ = [
+    "AE_GAP_OFF_RANGE",
+    "AE_REGION_ON_RANGE",
     "COLLAPSED_KL_MAX",
     "COLLAPSE_BETA_RANGE",
     "MAX_SAFE_BETA",
     "PRIOR_SCALE_SIGMA",
+    "VAE_GAP_OFF_RANGE",
     "WARMUP_TOOLTIP",
     "collapse_advice",
     "collapse_banner",
@@ -25,6 +28,13 @@ COLLAPSE_BETA_RANGE = (3.0, 3.25)
 MAX_SAFE_BETA = 2.0
 #: The largest KL per dim (nats) of an inactive dim in any measured run.
 COLLAPSED_KL_MAX = 0.0055
+
+#: Smoothness (core.smoothness, 60 × 60 grid over ±2σ of the codes), AE and VAE seeds 0–2
+#: with the app's defaults, in %: off-manifold decodes in the gaps, AE and VAE, and the
+#: share of the AE's whole grid that is on the manifold.
+AE_GAP_OFF_RANGE = (32.6, 71.2)
+VAE_GAP_OFF_RANGE = (0.0, 0.6)
+AE_REGION_ON_RANGE = (80.5, 90.4)
 
 #: The prior-scale view of a VAE's map: ±3.5σ of N(0, I) holds 99.95 % of each prior dim,
 #: so codes that sit in the prior's middle read as collapsed, not as a normal scatter.

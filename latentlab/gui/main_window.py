@@ -51,6 +51,7 @@ from .panels.fit import readable_tabs, scrollable
 from .session import LabSession
 from .slots import MAP_MODES, Slot
 from .tooltips import install_tooltip_wrapping
+from .tour import TourDialog
 from .training.controller import TrainingController
 
 ORGANIZATION = "LatentLab"
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, Panel] = {spec.name: spec.factory(self.session)
                                          for spec in PANELS}
         self.docks: dict[str, QDockWidget] = {}
+        self.tour: TourDialog | None = None
         self._build_docks()
         self.files = FileCommands(self, self.settings, self.training, self._pictures())
         self.menus = build_menus(self, self._commands(),
@@ -194,7 +196,8 @@ class MainWindow(QMainWindow):
                 "step": t.step, "reset": self.reset_model, "fit_map": self._map.fit_view,
                 "reset_layout": self.reset_layout, "about": self.show_about,
                 "quick_start": lambda: show_quick_start(self),
-                "shortcuts": lambda: show_shortcuts(self, self.menuBar())}
+                "shortcuts": lambda: show_shortcuts(self, self.menuBar()),
+                "tour": self.show_tour}
 
     def reset_model(self) -> None:
         """Reset, after asking about a trained model that was never saved."""
@@ -313,6 +316,14 @@ class MainWindow(QMainWindow):
         s.setValue("training/settings", json.dumps(self._training_panel.to_settings()))
         s.setValue("map/mode", self.session.map_mode)
         s.sync()
+
+    def show_tour(self) -> TourDialog:
+        """Help ▸ Tour of the article: open the tour at its first step."""
+        if self.tour is None:
+            self.tour = TourDialog(self)
+        self.tour.show()  # non-modal: the window stays usable beside it
+        self.tour.go(0)
+        return self.tour
 
     def show_about(self) -> None:
         QMessageBox.about(

@@ -7,6 +7,7 @@ import pytest
 
 from latentlab.core import load_digits, load_model
 from latentlab.core import smoothness as smoothness_module
+from latentlab.core.claims import AE_GAP_OFF_RANGE, AE_REGION_ON_RANGE, VAE_GAP_OFF_RANGE
 from latentlab.core.pca import axes_plane
 from latentlab.core.smoothness import measure_smoothness
 from latentlab.paths import resource_path
@@ -166,3 +167,8 @@ def test_the_shipped_ae_is_off_manifold_in_its_gaps_and_the_vae_is_not() -> None
     assert ae.off_share_in_gaps > 0.5 > 0.1 > vae.off_share_in_gaps
     assert ae.change_max > 2.0 * vae.change_max
     assert ae.off_share > vae.off_share
+    # the shipped models are seed 0 of the ranges the texts cite (core.claims)
+    for share, (low, high) in ((ae.off_share_in_gaps, AE_GAP_OFF_RANGE),
+                               (vae.off_share_in_gaps, VAE_GAP_OFF_RANGE),
+                               (1.0 - ae.off_share, AE_REGION_ON_RANGE)):
+        assert low - 0.05 <= 100 * share <= high + 0.05

@@ -79,6 +79,10 @@ MENUS: tuple[tuple[str, Sequence[object]], ...] = (
         Row("quick_start", "&Quick start", "F1", "What to try first, in five steps"),
         Row("shortcuts", "&Keyboard shortcuts", "Ctrl+/",
             "Every shortcut of the menus, and what the mouse does on the map"),
+        Row("tour", "&Tour of the article", "Shift+F1",
+            "Six steps that set the window up for each claim of the article (AE gaps, "
+            "interpolation, the β trade-off, collapse, generation, your own drawing) and "
+            "say what to look at, with the measured figures"),
         SEPARATOR,
         Row("about", "&About LatentLab", role=QAction.MenuRole.AboutRole),
     )),
