@@ -211,6 +211,11 @@ class BackgroundService(QObject):
         return not any(self._live.values())
 
     @property
+    def stopped(self) -> bool:
+        """True once :meth:`shutdown` ran: :meth:`submit` refuses new work."""
+        return self._queue.stopping
+
+    @property
     def running(self) -> bool:
         """True while the worker thread runs (from the first task until shutdown)."""
         return self._thread is not None and self._thread.isRunning()

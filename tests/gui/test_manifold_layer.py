@@ -104,3 +104,15 @@ def test_mosaic_rgba_flips_the_rows_and_makes_the_gaps_transparent() -> None:
     np.testing.assert_array_equal(rgba[0, :, 0], [255, 128])  # the bottom row first
     np.testing.assert_array_equal(rgba[1, 0], [0, 0, 0, MANIFOLD_ALPHA])
     assert rgba[1, 1, 3] == 0
+
+
+def test_a_view_change_after_shutdown_asks_for_nothing(qtbot, plot, service) -> None:
+    vae = load_model(resource_path("pretrained-vae.npz")).model
+    layer = ManifoldLayer(plot.getPlotItem().getViewBox(), service, "manifold:vae")
+    layer.set_model(vae, axes_plane(2, 0, 1), (8, 8))
+    layer.set_enabled(True)
+    _rendered(qtbot, layer)
+    service.shutdown()
+    assert service.stopped
+    layer.request()  # what a resize of a closing window does: no error, no task
+    assert not layer.pending()

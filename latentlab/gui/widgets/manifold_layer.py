@@ -119,8 +119,8 @@ class ManifoldLayer(QObject):
         """Ask for the mosaic of the view as it is now (the newest request wins)."""
         self._settle.stop()
         model, plane, shape = self._model, self._plane, self._image_shape
-        if not self._enabled or model is None or plane is None:
-            return
+        if not self._enabled or model is None or plane is None or self._service.stopped:
+            return  # (a closing window resizes its maps after the worker has ended)
         (vx0, vx1), (vy0, vy1) = self.view_box.viewRange()
         width = self.view_box.width()
         if width <= 0 or not (vx1 > vx0 and vy1 > vy0):
