@@ -25,7 +25,7 @@ from latentlab.core import (
 )
 
 from ..image_folder import FolderImport, load_image_folder
-from ..slots import slot_of
+from ..slots import Slot, slot_of
 from .training import TrainingCommands, adopt_model
 
 #: The image sizes a folder import offers (None: 8×8 when every image is that small).
@@ -121,12 +121,11 @@ def switch_dataset(training: TrainingCommands, dataset: Dataset, *, train: bool 
     training.forget_startup()
     s.set_dataset(dataset)
     s.show_progress_text("not started", complete=False)
-    missing = training.load_pretrained() if dataset is bundled_digits() else None
-    if train and missing != []:
+    missing = training.load_pretrained() if dataset is bundled_digits() else list(Slot)
+    if train and missing:
         training.start_initial_training(missing)
     s.say(f"Data: {data_description(dataset)}"
-          + (" — training a VAE and an autoencoder on it…" if train and missing != [] else ""),
-          10000)
+          + (" — training a VAE and an autoencoder on it…" if train and missing else ""), 10000)
 
 
 def import_data_file(training: TrainingCommands, path: str | Path) -> Dataset:
