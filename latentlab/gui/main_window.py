@@ -23,19 +23,17 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QWidget,
 )
 
-import latentlab
 from latentlab.blas import limit_blas_threads
 from latentlab.core import Dataset
 
 from .actions.desktop import DropTarget, fill_recent_menu
 from .actions.file_menu import FileCommands, Pictures
 from .actions.files import bundled_digits, data_description
-from .actions.help import show_quick_start, show_shortcuts
+from .actions.help import show_about, show_quick_start, show_shortcuts
 from .actions.menus import build_menus
 from .actions.training import TrainingCommands
 from .logs import setup_logging
@@ -194,7 +192,7 @@ class MainWindow(QMainWindow):
         t = self.training
         return {**self.files.commands(), "quit": self.quit, "start": t.toggle,
                 "step": t.step, "reset": self.reset_model, "fit_map": self._map.fit_view,
-                "reset_layout": self.reset_layout, "about": self.show_about,
+                "reset_layout": self.reset_layout, "about": lambda: show_about(self),
                 "quick_start": lambda: show_quick_start(self),
                 "shortcuts": lambda: show_shortcuts(self, self.menuBar()),
                 "tour": self.show_tour}
@@ -324,16 +322,6 @@ class MainWindow(QMainWindow):
         self.tour.show()  # non-modal: the window stays usable beside it
         self.tour.go(0)
         return self.tour
-
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self, "About LatentLab",
-            f"<h3>LatentLab {latentlab.__version__}</h3>"
-            "<p>Train autoencoders and variational autoencoders on small images and watch "
-            "them learn: click the latent map to decode any point, drag β to feel the "
-            "trade-off between sharp reconstructions and a smooth latent space, and sample "
-            "new digits from the prior.</p>"
-            "<p>Pure NumPy models; Qt (PySide6) and pyqtgraph interface. MIT licence.</p>")
 
     # -- shutdown -----------------------------------------------------------------------
     def shutdown(self) -> None:

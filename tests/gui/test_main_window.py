@@ -370,5 +370,5 @@ def test_shortcuts_and_about_box(window, monkeypatch) -> None:
     assert window.menus.actions["quit"].shortcut() == QKeySequence("Ctrl+Q")
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
-    window.show_about()
+    window.menus.actions["about"].trigger()
     assert latentlab.__version__ in shown[0]

@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QWidget
 
+import latentlab
+
 QUICK_START = """
 <h3>Quick start</h3>
 <ol>
@@ -20,7 +22,8 @@ the model draws there. Hover a dot to see its image.</li>
 <li><b>Feel β.</b> Drag the β slider: low β gives sharp images and a gappy map, high β a
 smooth map and blurry images. The β trade-off panel plots each β you train.</li>
 <li><b>Compare.</b> View ▸ Both maps side by side shows the plain autoencoder's map beside
-the VAE's: its empty regions decode to noise.</li>
+the VAE's: decodes in the AE's gaps stray further from any digit (View ▸ Decoded manifold
+shows it; Help ▸ Tour of the article gives the measured share).</li>
 <li><b>Use your own images.</b> Drop a folder of PNG/JPEG images (sub-folders as classes),
 a data file (.npz, .npy, .csv, MNIST IDX) or a saved model on the window, or use the File
 menu. File ▸ Export writes every figure; <code>latentlab export</code> does it without a
@@ -87,3 +90,15 @@ __all__ = [
     "show_quick_start",
     "show_shortcuts",
 ]
+
+
+def show_about(parent: QWidget) -> None:
+    """Help ▸ About LatentLab."""
+    QMessageBox.about(
+        parent, "About LatentLab",
+        f"<h3>LatentLab {latentlab.__version__}</h3>"
+        "<p>Train autoencoders and variational autoencoders on small images and watch "
+        "them learn: click the latent map to decode any point, drag β to feel the "
+        "trade-off between sharp reconstructions and a smooth latent space, and sample "
+        "new digits from the prior.</p>"
+        "<p>Pure NumPy models; Qt (PySide6) and pyqtgraph interface. MIT licence.</p>")

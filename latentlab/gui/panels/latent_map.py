@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from latentlab.core import Model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA, collapse_banner
 from latentlab.core.diagnostics import LatentDiagnostics
-from latentlab.core.io import atomic_write_bytes
+from latentlab.core.io import atomic_write_bytes, atomic_write_path
 from latentlab.core.pca import LatentPlane, axes_plane
 from latentlab.core.vqvae import VQVAE
 
@@ -137,7 +137,8 @@ class LatentMapPanel(Panel):
         tips = {
             Slot.VAE: "Show the VAE's latent map (smooth: every point decodes to a digit-like "
                       "image)",
-            Slot.AE: "Show the plain autoencoder's map (gappy: empty regions decode to garbage)",
+            Slot.AE: "Show the plain autoencoder's map (gappy: its gaps decode further from any "
+                     "training image than the VAE's)",
             BOTH: "Show both maps side by side. Each map has its own point: a click decodes "
                   "that map's z in that model (their codes live on different scales). "
                   "Hovering an image's point rings the same image in the other map: the maps "
@@ -464,7 +465,7 @@ class LatentMapPanel(Panel):
             # handler is blocked; the scene then renders centred in the requested canvas.
             params.param("height").setValue(int(height), blockSignal=exporter.heightChanged)
             params["background"] = pg.mkColor("w")
-            exporter.export(str(path))
+            atomic_write_path(path, exporter.export)
 
     @contextlib.contextmanager
     def laid_out_as_figure(self, width: int, height: int) -> Iterator[None]:

@@ -16,6 +16,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QRectF, Qt
 
 from latentlab.core import EpochReport
+from latentlab.core.io import atomic_write_path
 from latentlab.core.loss_labels import RUNNING, RUNNING_PLAIN, totals_at
 
 from ..slots import ModelKind
@@ -158,11 +159,9 @@ class LossCurves(pg.PlotWidget):
         params["width"] = int(width)
         params["background"] = pg.mkColor("w")
         try:
-            written = exporter.export(str(path))
+            atomic_write_path(path, exporter.export)
         finally:
             plot.setGeometry(shown)
-        if not written:
-            raise OSError(f"could not write {path}")
 
 
 __all__ = ["LossCurves"]

@@ -17,6 +17,8 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSizePolicy
 
+from latentlab.core.io import atomic_write_path
+
 __all__ = ["GREY", "Mosaic", "MosaicView", "mosaic", "separator_segments", "untile"]
 
 # Tiles are separated by gutters in the panel's white background: 8×8 digits touch
@@ -132,9 +134,7 @@ class Mosaic:
         params.param("width").setValue(cols * w * scale, blockSignal=exporter.widthChanged)
         params.param("height").setValue(rows * h * scale, blockSignal=exporter.heightChanged)
         params.param("antialias").setValue(False)
-        if not exporter.export(str(path)):
-            raise OSError(f"Could not write the {what} PNG to {path} (is it writable?).")
-        return path
+        return atomic_write_path(path, exporter.export)
 
 
 class MosaicView(pg.GraphicsLayoutWidget):
