@@ -51,6 +51,11 @@ def test_codebook_panel_follows_a_live_vqvae_and_marks_a_clicked_code_on_the_map
     refreshed = []
     window.session.modelSettled.connect(lambda slot: refreshed.append(
         (slot, panel.model is not None)))
+    # Paced with the panel's Speed control (12 epochs over ~1.2 s; the slow tier flushes
+    # every 120 ms): at full speed the run can end inside one flush, so "it moved during
+    # training" would depend on the machine's speed.
+    speed = window.panels["training"].speed_box
+    speed.setCurrentIndex(speed.findData(10.0))
     model = _train_vqvae(qtbot, window)
     qtbot.waitUntil(lambda: panel.model is model, timeout=TIMEOUT)
     assert sum(1 for slot, _ in refreshed if slot == Slot.AE) >= 2  # it moved during training
