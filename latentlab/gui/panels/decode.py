@@ -10,7 +10,6 @@ Text lives in ordinary ``QLabel``s, so changing it never re-lays-out the graphic
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -20,20 +19,8 @@ from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
 from ..slots import SLOT_TITLES, ModelKind, Slot
+from ..widgets.image_view import image_view
 from .base import Panel
-
-
-def _image_view() -> tuple[pg.GraphicsView, pg.ImageItem]:
-    view = pg.GraphicsView(background="w")
-    vb = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
-    vb.setDefaultPadding(0.02)
-    view.setCentralItem(vb)
-    item = pg.ImageItem(axisOrder="row-major")
-    item.setLevels((0.0, 1.0))
-    vb.addItem(item)
-    view.setMinimumSize(90, 90)
-    view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    return view, item
 
 
 class _SlotRow(QWidget):
@@ -41,8 +28,8 @@ class _SlotRow(QWidget):
         super().__init__()
         self.slot = slot
         self.title = QLabel(f"<b>{SLOT_TITLES[slot]}</b>")
-        self.decoded_view, self.decoded = _image_view()
-        self.nearest_view, self.nearest = _image_view()
+        self.decoded_view, self.decoded = image_view(90)
+        self.nearest_view, self.nearest = image_view(90)
         self.decoded_caption = QLabel("decoded z\n")
         self.nearest_caption = QLabel("nearest training image\n")
         for caption in (self.decoded_caption, self.nearest_caption):

@@ -8,7 +8,6 @@ reconstruction decode(μ), the training image nearest to the drawing and the cod
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -25,24 +24,12 @@ from PySide6.QtWidgets import (
 from ..session import LabSession
 from ..slots import SLOT_TITLES
 from ..widgets.drawing_pad import BRUSH, ERASER, DrawingPad
+from ..widgets.image_view import image_view
 from .base import Panel
 
 __all__ = ["DrawingPanel"]
 
 _NEAREST_KEY = "drawing"  # the analysis's nearest-image query of this panel
-
-
-def _image_view() -> tuple[pg.GraphicsView, pg.ImageItem]:
-    view = pg.GraphicsView(background="w")
-    vb = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
-    vb.setDefaultPadding(0.02)
-    view.setCentralItem(vb)
-    item = pg.ImageItem(axisOrder="row-major")
-    item.setLevels((0.0, 1.0))
-    vb.addItem(item)
-    view.setMinimumSize(80, 80)
-    view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    return view, item
 
 
 class DrawingPanel(Panel):
@@ -76,8 +63,8 @@ class DrawingPanel(Panel):
         tool_row.addWidget(self.clear_button)
         tool_row.addStretch(1)
 
-        self.recon_view, self.recon = _image_view()
-        self.nearest_view, self.nearest = _image_view()
+        self.recon_view, self.recon = image_view(80)
+        self.nearest_view, self.nearest = image_view(80)
         self.recon_caption = QLabel("reconstruction")
         self.nearest_caption = QLabel("nearest training image")
         for caption in (self.recon_caption, self.nearest_caption):
