@@ -52,6 +52,17 @@ class Panel(QWidget):
     def refresh(self) -> None:
         """Catch up with the session now (the panel came into view)."""
 
+    def follow_primary_model(self) -> None:
+        """Refresh when the primary slot's model settles (the session's slow tier) and when
+        another slot becomes the primary one: the habit of every panel that shows the
+        primary model."""
+        self.observe(self.session.modelSettled, self._on_model_settled)
+        self.observe(self.session.primaryChanged, lambda _slot: self.refresh())
+
+    def _on_model_settled(self, slot: str) -> None:
+        if slot == self.session.primary_slot:
+            self.refresh()
+
 
 def _disconnect(connections: list[tuple[SignalInstance, Callable[..., Any]]]) -> None:
     while connections:

@@ -154,14 +154,9 @@ class DiagnosticsPanel(Panel):
     def bind(self) -> None:
         s = self.session
         self.observe(s.datasetChanged, self.clear)
-        self.observe(s.modelSettled, self._on_settled)
-        self.observe(s.primaryChanged, lambda _slot: self.refresh())
+        self.follow_primary_model()
         self.observe(s.analysis.ready, self._on_analysed)
         self._refresh()
-
-    def _on_settled(self, slot: str) -> None:
-        if slot == self.session.primary_slot:
-            self.refresh()
 
     def refresh(self) -> None:
         """Diagnose the session's primary model and its latest β (if on screen)."""

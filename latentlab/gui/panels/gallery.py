@@ -93,16 +93,11 @@ class GalleryPanel(Panel):
         s = self.session
         self.set_image_shape(s.dataset.image_shape)
         self.observe(s.datasetChanged, self._on_dataset)
-        self.observe(s.modelSettled, self._on_settled)
-        self.observe(s.primaryChanged, lambda _slot: self.refresh())
+        self.follow_primary_model()
 
     def _on_dataset(self) -> None:
         self.clear()
         self.set_image_shape(self.session.dataset.image_shape)
-
-    def _on_settled(self, slot: str) -> None:
-        if slot == self.session.primary_slot:
-            self.refresh()
 
     def refresh(self) -> None:
         """Show the session's primary model (if the panel is on screen)."""

@@ -106,8 +106,7 @@ class InterpolationPanel(Panel):
         s = self.session
         self._on_dataset()
         self.observe(s.datasetChanged, self._on_dataset)
-        self.observe(s.modelSettled, self._on_settled)
-        self.observe(s.primaryChanged, lambda _slot: self.refresh())
+        self.follow_primary_model()
         self.observe(s.endpointPicked, self._on_endpoint_picked)
 
     def _on_dataset(self) -> None:
@@ -115,7 +114,7 @@ class InterpolationPanel(Panel):
         self._model = None
         self.set_data(ds.images, ds.image_shape, ds.labels, ds.label_names)
 
-    def _on_settled(self, slot: str) -> None:
+    def _on_model_settled(self, slot: str) -> None:
         if slot == self.session.primary_slot and (self.is_seen() or self._path is not None):
             self.refresh()  # cheap; keeps the map's path live
 

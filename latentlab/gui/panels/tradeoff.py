@@ -135,8 +135,7 @@ class TradeoffPanel(Panel):
         s = self.session
         self._on_dataset()
         self.observe(s.datasetChanged, self._on_dataset)
-        self.observe(s.modelSettled, self._on_settled)
-        self.observe(s.primaryChanged, lambda _slot: self.refresh())
+        self.follow_primary_model()
         self.observe(s.runFinished, self._on_run_finished)
         self.observe(s.analysis.ready, self._on_analysed)
 
@@ -153,10 +152,6 @@ class TradeoffPanel(Panel):
         self._example_index = pick_examples(ds.labels, len(ds))
         self._examples = ds.images[self._example_index]
         self._refresh()
-
-    def _on_settled(self, slot: str) -> None:
-        if slot == self.session.primary_slot:
-            self.refresh()
 
     def refresh(self) -> None:
         """Show the session's primary model and its latest report (if on screen)."""
