@@ -16,6 +16,8 @@ from typing import Any
 from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QWidget
 
+from latentlab.core import EpochReport, Model
+
 from ..session import LabSession
 
 
@@ -58,6 +60,16 @@ class Panel(QWidget):
         primary model."""
         self.observe(self.session.modelSettled, self._on_model_settled)
         self.observe(self.session.primaryChanged, lambda _slot: self.refresh())
+
+    def show_primary_model(self, show: Callable[[Model, EpochReport | None], None]) -> None:
+        """``show(model, last report or None)`` with the primary slot's model, if it has one
+        and the panel is on screen: the refresh of a panel whose figures quote the latest
+        epoch (its β)."""
+        slot = self.session.primary_slot
+        model = self.session.model(slot)
+        if model is not None and self.is_seen():
+            history = self.session.history(slot)
+            show(model, history[-1] if history else None)
 
     def _on_model_settled(self, slot: str) -> None:
         if slot == self.session.primary_slot:

@@ -160,11 +160,7 @@ class DiagnosticsPanel(Panel):
 
     def refresh(self) -> None:
         """Diagnose the session's primary model and its latest β (if on screen)."""
-        slot = self.session.primary_slot
-        model = self.session.model(slot)
-        if model is not None and self.is_seen():
-            history = self.session.history(slot)
-            self.show_model(model, history[-1] if history else None)
+        self.show_primary_model(self.show_model)
 
     def _build_chart(self) -> None:
         chart = pg.PlotWidget()

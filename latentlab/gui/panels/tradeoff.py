@@ -155,11 +155,7 @@ class TradeoffPanel(Panel):
 
     def refresh(self) -> None:
         """Show the session's primary model and its latest report (if on screen)."""
-        slot = self.session.primary_slot
-        model = self.session.model(slot)
-        if model is not None and self.is_seen():
-            history = self.session.history(slot)
-            self.show_model(model, history[-1] if history else None)
+        self.show_primary_model(self.show_model)
 
     def _on_run_finished(self, slot: str) -> None:
         """A VAE run reached its epochs: its figures become the point for its β."""
