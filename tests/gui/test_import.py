@@ -75,7 +75,7 @@ def test_import_a_16x16_npz_trains_on_it(qtbot, window, tmp_path: Path,
 
 
 def _legend(window) -> list[tuple[None, str, str]]:
-    return [(None, s.name(), "") for s in window.panels["map"]._legend_samples]
+    return [(None, s.name(), "") for s in window.panels["map"].figure.legend_samples]
 
 
 def _write_png(path: Path, size: int, shade: int) -> None:
@@ -109,7 +109,7 @@ def test_folder_of_pngs_with_classes(qtbot, window, tmp_path: Path, monkeypatch)
     assert window.session.dataset.image_shape == (16, 16)
     assert window.session.dataset.name == "shapes"
     assert "skipped 1 unreadable file" in window.statusBar().currentMessage()
-    assert [s.name() for s in window.panels["map"]._legend_samples] == ["boxes", "circles"]
+    assert [s.name() for s in window.panels["map"].figure.legend_samples] == ["boxes", "circles"]
     picker = window.panels["interpolation"]._label_box["a"]
     assert [picker.itemText(i) for i in range(1, picker.count())] == ["boxes", "circles"]
     qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)
@@ -158,12 +158,12 @@ def test_dataset_without_labels_gets_one_colour(qtbot, make_window) -> None:
     window = make_window()
     window.panels["training"].apply_settings({"epochs": 3})
     files.switch_dataset(window.training, ds)
-    assert [s.name() for s in window.panels["map"]._legend_samples] == ["data"]
+    assert [s.name() for s in window.panels["map"].figure.legend_samples] == ["data"]
     qtbot.waitUntil(lambda: _trained(window), timeout=TIMEOUT)
     window.panels["map"]._show_hover(window.panels["map"].maps["vae"], 0,
                                  window.panels["map"].maps["vae"].vb.mapViewToScene(
                                      window.panels["map"].maps["vae"].vb.viewRect().center()))
-    assert "label" not in window.panels["map"]._hover_text.text()
+    assert "label" not in window.panels["map"].hover_card.text.text()
     assert load_digits().name == "digits"
 
 

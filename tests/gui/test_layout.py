@@ -104,17 +104,17 @@ def test_hover_card_hides_on_resize_and_leave_and_is_never_under_a_tooltip(
 
     def hover_first_point() -> None:
         QTest.mouseMove(viewport, settled_pixel(window, 0))
-        qtbot.waitUntil(lambda: panel.hovered_index is not None and panel._hover.isVisible())
+        qtbot.waitUntil(lambda: panel.hovered_index is not None and panel.hover_card.isVisible())
 
     hover_first_point()
     QApplication.sendEvent(viewport, QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5),
                                                 viewport.mapToGlobal(QPoint(5, 5))))
     assert not QToolTip.isVisible()  # the prior circles' tooltips would cover the card
     window.resize(window.width() - 80, window.height() - 40)
-    qtbot.waitUntil(lambda: not panel._hover.isVisible())
+    qtbot.waitUntil(lambda: not panel.hover_card.isVisible())
     hover_first_point()
     QApplication.sendEvent(viewport, QEvent(QEvent.Type.Leave))
-    assert not panel._hover.isVisible()
+    assert not panel.hover_card.isVisible()
 
 
 def test_progress_says_what_a_finished_run_made(qtbot, window) -> None:

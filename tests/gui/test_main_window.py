@@ -129,7 +129,7 @@ def test_hovering_a_point_shows_its_image_and_label(qtbot, window, settled_pixel
     index = 123
     pixel = settled_pixel(window, index)
     QTest.mouseMove(view.viewport(), QPoint(pixel.x(), pixel.y()))
-    qtbot.waitUntil(lambda: window.panels["map"]._hover.isVisible(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.panels["map"].hover_card.isVisible(), timeout=TIMEOUT)
     shown = window.panels["map"].hovered_index
     assert shown is not None
     # The point described is the one nearest the cursor, within the hover radius.
@@ -139,8 +139,8 @@ def test_hovering_a_point_shows_its_image_and_label(qtbot, window, settled_pixel
     assert shown == int(np.argmin(d2))
     assert d2[shown] <= HOVER_RADIUS_PX**2
     label = int(window.session.dataset.labels[shown])
-    assert f"label {label}" in window.panels["map"]._hover_text.text()
-    assert not window.panels["map"]._hover_image.pixmap().isNull()
+    assert f"label {label}" in window.panels["map"].hover_card.text.text()
+    assert not window.panels["map"].hover_card.image.pixmap().isNull()
 
 
 def test_gallery_pick_marks_its_z_on_the_map_and_decodes_it(qtbot, window) -> None:

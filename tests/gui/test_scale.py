@@ -43,7 +43,7 @@ def test_whole_data_work_runs_on_the_worker_and_the_map_gets_every_point(
     # The points are the drawn snapshot's own codes of every image.
     mu, _ = vae_map.model.encode(strokes.images)
     np.testing.assert_allclose(vae_map.points, mu[:, :2], rtol=1e-5, atol=1e-6)
-    assert [s.name() for s in window.panels["map"]._legend_samples] == list(CLASS_NAMES)
+    assert [s.name() for s in window.panels["map"].figure.legend_samples] == list(CLASS_NAMES)
 
     # A click decodes at once; the nearest training image follows from the worker.
     session.set_current_xy(0.5, -0.5)
