@@ -239,6 +239,12 @@ class InterleavedTrainer:
     def done(self) -> bool:
         return all(t.done for t in self.trainers)
 
+    @property
+    def current(self) -> int:
+        """The index of the trainer whose epoch runs now (as seen from ``should_stop``) or
+        resumes at the next ``run_epoch``; 0 between rounds."""
+        return self._next
+
     def run_epoch(self, should_stop: StopFlag | None = None
                   ) -> list[tuple[int, EpochReport | list[EpochReport]]] | None:
         """One epoch of each trainer not yet done; ``None`` if stopped between batches

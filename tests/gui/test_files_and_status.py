@@ -197,7 +197,7 @@ def test_progress_counts_the_models_epochs_and_the_run(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
     wait_idle(qtbot, window)
     fmt = window.panels["training"].progress.format()
-    assert f"epoch {pretrained + 3} (this run 3/3)" in fmt
+    assert fmt == f"trained: VAE 3/3 (epoch {pretrained + 3})"
     assert f"epoch {pretrained + 3}" in window.panels["training"].figures.text()
     message = window.statusBar().currentMessage()
     assert "Training" not in message and f"epoch {pretrained + 3}" in message

@@ -95,7 +95,7 @@ def test_a_long_epoch_sends_snapshots_before_it_ends(qtbot) -> None:
     controller.updated.connect(seen.append)
     try:
         controller.train({"vae": TrainConfig(model="vae", epochs=1, batch_size=1,
-                                             warmup_epochs=0)}, "vae")
+                                             warmup_epochs=0)})
         qtbot.waitUntil(lambda: any(p.final for p in seen), timeout=TIMEOUT)
     finally:
         controller.shutdown()

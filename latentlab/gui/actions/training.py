@@ -17,7 +17,7 @@ from latentlab.core import Model, ModelFileError, TrainConfig, load_model
 from latentlab.paths import resource_path
 
 from ..session import LabSession
-from ..slots import SLOT_KINDS, SLOT_TITLES, Slot
+from ..slots import BOTH, SLOT_KINDS, SLOT_TITLES, Slot
 from ..training.controller import Progress, TrainingController, TrainingState
 
 log = logging.getLogger(__name__)
@@ -102,21 +102,34 @@ class TrainingCommands(QObject):
         return missing
 
     def start_initial_training(self, slots: Iterable[str] | None = None) -> int | None:
-        """Train ``slots`` (default both; the selected model's first) from scratch, live."""
-        s = self.session
-        primary = s.primary_slot
-        ae_kind = s.config().model if primary is Slot.AE else SLOT_KINDS[Slot.AE].value
-        configs = {Slot.VAE: s.config(SLOT_KINDS[Slot.VAE]), Slot.AE: s.config(ae_kind)}
-        other = Slot.AE if primary is Slot.VAE else Slot.VAE
+        """Train ``slots`` (default both, together) from scratch, live."""
         chosen = None if slots is None else {Slot(x) for x in slots}
-        wanted = [x for x in (primary, other) if chosen is None or x in chosen]
-        if not wanted or self.shutting_down:
+        configs = {x: cfg for x, cfg in self._configs(both=True).items()
+                   if chosen is None or x in chosen}
+        if not configs or self.shutting_down:
             return None
-        label = ", then ".join(SLOT_TITLES[x] for x in wanted)
-        job = self._train({x: configs[x] for x in wanted}, wanted[0], from_scratch=True,
-                          label=f"training {label}")
+        job = self._train(configs, from_scratch=True)
         self.startup_job = job
         return job
+
+    def _configs(self, both: bool) -> dict[Slot, TrainConfig]:
+        """The config of the selected model's slot and, with ``both``, of the other slot
+        after it: the same settings for the kind that slot holds."""
+        s = self.session
+        primary = s.primary_slot
+        configs = {primary: s.config()}
+        if both:
+            other = Slot.AE if primary is Slot.VAE else Slot.VAE
+            held = s.slot(other)
+            kind = (held.config.model if held.config is not None
+                    else held.model.kind if held.model is not None else SLOT_KINDS[other])
+            configs[other] = s.config(kind)
+        return configs
+
+    @property
+    def side_by_side(self) -> bool:
+        """Both maps are shown: Start, Resume and Step train both models together."""
+        return self.session.map_mode == BOTH
 
     def forget_startup(self) -> None:
         """A new data set: the first run starts afresh."""
@@ -151,14 +164,12 @@ class TrainingCommands(QObject):
 
     def resume(self) -> None:
         if not self.controller.running:
-            slot = self.session.primary_slot
-            self._train({slot: self.session.config()}, slot)
+            self._train(self._configs(both=self.side_by_side))
 
     def step(self) -> None:
-        slot = self.session.primary_slot
-        cfg = self.session.config()
-        job = self.controller.step(cfg, slot)
-        self._after_launch(job, "one epoch", configs={slot: cfg})
+        configs = self._configs(both=self.side_by_side)
+        job = self.controller.step({str(k): v for k, v in configs.items()})
+        self._after_launch(job, configs, "one more epoch")
 
     def reset(self) -> None:
         s = self.session
@@ -170,34 +181,41 @@ class TrainingCommands(QObject):
         s.say(f"{s.slot_title(slot)} reset — press Start to train it from fresh weights", 5000)
 
     def retrain_with_beta(self, beta: float) -> int | None:
-        """A settled β: cancel whatever runs and retrain the VAE with it."""
+        """A settled β: cancel whatever runs and retrain the VAE with it; a model that was
+        training beside it (the autoencoder) goes on with its run in the same job."""
         s = self.session
         if s.primary_slot is not Slot.VAE or self.shutting_down:
             return None
         scratch = s.settings.beta_from_scratch
         how = "from scratch" if scratch else "from the current weights"
-        return self._train({Slot.VAE: s.config(SLOT_KINDS[Slot.VAE])}, Slot.VAE,
-                           from_scratch=scratch, label=f"β = {beta:.2f}",
+        beside = [x for x in self.controller.running_slots() if x != Slot.VAE]
+        return self._train({Slot.VAE: s.config(SLOT_KINDS[Slot.VAE])}, from_scratch=scratch,
+                           purpose=f"β = {beta:.2f}", carry_on=beside,
                            message=f"Retraining the VAE with β = {beta:.2f} {how}…")
 
-    def _train(self, configs: dict[Slot, TrainConfig], primary: Slot, *,
-               from_scratch: bool = False, label: str = "", message: str = "") -> int:
-        job = self.controller.train({str(k): v for k, v in configs.items()}, primary,
-                                    from_scratch=from_scratch)
-        self._after_launch(job, label, message, configs)
+    def _train(self, configs: dict[Slot, TrainConfig], *, from_scratch: bool = False,
+               purpose: str = "", message: str = "", carry_on: Iterable[str] = ()) -> int:
+        job = self.controller.train({str(k): v for k, v in configs.items()},
+                                    from_scratch=from_scratch, carry_on=carry_on)
+        self._after_launch(job, configs, purpose, message)
         return job
 
-    def _after_launch(self, job: int, label: str, message: str = "",
-                      configs: dict[Slot, TrainConfig] | None = None) -> None:
+    def _after_launch(self, job: int, configs: dict[Slot, TrainConfig], purpose: str = "",
+                      message: str = "") -> None:
         s = self.session
-        for slot, cfg in (configs or {}).items():
+        for slot, cfg in configs.items():
             if slot in self.controller.fresh_slots:
                 s.start_history(slot, cfg)
             else:
                 s.set_config(slot, cfg)
-        s.run_job, s.run_label = job, label
+        s.run_job, s.run_label = job, purpose
+        slots = self.controller.running_slots()
+        names = " and the ".join(s.slot_title(x) for x in slots)
+        why = f" ({purpose})" if purpose else ""
+        s.show_progress_text(f"training{why}: {' · '.join(s.slot_title(x) for x in slots)}…",
+                             complete=False)
         s.set_state_text(STATE_WORDS[TrainingState.RUNNING])
-        s.say(message or f"Training the {s.slot_title(s.primary_slot)}…")
+        s.say(message or f"Training the {names}…")
 
     # -- what the controller reports -----------------------------------------------------
     def _on_state(self, state: TrainingState) -> None:
@@ -211,7 +229,8 @@ class TrainingCommands(QObject):
         name = s.slot_title(slot)
         epoch = s.slot(slot).epoch
         if state is TrainingState.RUNNING:
-            s.say(f"Training the {name}…")
+            names = " and the ".join(s.slot_title(x) for x in self.controller.running_slots())
+            s.say(f"Training the {names or name}…")
         elif state is TrainingState.PAUSED:
             s.say(f"Paused the {name} at epoch {epoch} — Space or Resume continues", 8000)
         elif state is TrainingState.FINISHED:
@@ -231,12 +250,14 @@ class TrainingCommands(QObject):
                                  "to retrain live; Space trains more.", 10000)
 
     def _on_diverged(self, slot: str, message: str) -> None:
-        self.session.show_progress_text("diverged — see the status bar")
-        self.session.say(f"{self.session.slot_title(slot)} training stopped: {message}")
+        title = self.session.slot_title(slot)
+        self.session.show_progress_text(f"stopped: the {title} diverged — see the status bar")
+        self.session.say(f"{title} training stopped: {message}")
 
     def _on_failed(self, message: str) -> None:
         log.error("Training failed:\n%s", message)
         last = message.strip().splitlines()[-1] if message.strip() else "unknown error"
+        self.session.show_progress_text("stopped: training failed — see the status bar")
         self.session.say(f"Training failed: {last}")
 
     def shutdown(self) -> None:

@@ -4,7 +4,8 @@ The panel only collects settings and shows progress; it never trains anything it
 change of a setting goes to the session (:meth:`LabSession.set_settings`); a β change also
 asks the session to retrain once β stands still (the session debounces it, so dragging the
 slider across a hundred values asks for one retrain). The curves show the primary slot's
-history as the session appends it, redrawn at the session's slow tier.
+history as the session appends it, redrawn at the session's slow tier; side by side, the
+other slot's chart grows below it (:class:`~latentlab.gui.widgets.run_progress.RunProgress`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
 
 from latentlab.core import EpochReport, TrainConfig, limits
 from latentlab.core.claims import WARMUP_TOOLTIP
-from latentlab.core.loss_labels import RUNNING, RUNNING_PLAIN
 
 from ..session import LabSession, TrainingSettings
-from ..slots import WINDOW_KINDS, has_codebook, has_kl
+from ..slots import BOTH, WINDOW_KINDS, Slot, has_codebook, has_kl
 from ..training.controller import Progress, TrainingState
-from ..widgets.loss_curves import LossCurves
+from ..training.progress_text import bar_values, describe_run
+from ..widgets.run_progress import RunProgress
 from .base import Panel
 
 BETA_MIN, BETA_MAX = limits.BETA_SLIDER.low, limits.BETA_SLIDER.high
@@ -61,12 +61,6 @@ def beta_to_slider(beta: float) -> int:
 
 def slider_to_beta(position: int) -> float:
     return float(10.0 ** (_LOG_LOW + position / _SLIDER_STEPS * (_LOG_HIGH - _LOG_LOW)))
-
-
-def _fmt_time(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    m, s = divmod(seconds, 60)
-    return f"{m}:{s:02d}"
 
 
 class TrainingPanel(Panel):
@@ -157,17 +151,10 @@ class TrainingPanel(Panel):
         self.step_button.setToolTip("Train exactly one more epoch")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Forget the trained weights of the selected model")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("not started")
-        self.progress.setTextVisible(True)
-        self.figures = QLabel("—")
-        self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.figures.setWordWrap(True)
-        self.figures.setToolTip(f"The last epoch's {RUNNING.long}: it differs from the β "
-                                "trade-off panel's evaluation at z = μ of the finished "
-                                "weights.")
+        self.run_view = RunProgress()
+        # The parts the window's tests and exports reach (they live in the run view).
+        self.progress, self.figures = self.run_view.bar, self.run_view.figures
+        self.curves = self.run_view.curves
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
@@ -223,16 +210,12 @@ class TrainingPanel(Panel):
         buttons.addWidget(self.step_button, 1)
         buttons.addWidget(self.reset_button, 1)
 
-        self.curves = LossCurves()
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
         layout.addLayout(grid)
         layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.figures)
-        layout.addWidget(self.curves, 1)
+        layout.addWidget(self.run_view, 1)
 
         self._applying = False  # True while the widgets follow the session
 
@@ -257,12 +240,13 @@ class TrainingPanel(Panel):
         s = self.session
         self.observe(s.settingsChanged, self._follow_settings)
         self.observe(s.primaryChanged, lambda _slot: self.show_primary_history())
+        self.observe(s.mapModeChanged, lambda _mode: self.show_primary_history())
         self.observe(s.historyChanged, self._on_history_changed)
         self.observe(s.historyAppended, self._on_history_appended)
         self.observe(s.historySettled, self._on_history_settled)
         self.observe(s.trainingStateChanged, self._on_state)
-        self.observe(s.progressChanged, self.show_run)
-        self.observe(s.progressText, self._on_progress_text)
+        self.observe(s.progressChanged, self._on_progress)
+        self.observe(s.progressText, self.run_view.show_line)
         self.show_primary_history()
 
     # -- the session → the panel -----------------------------------------------------------
@@ -282,45 +266,63 @@ class TrainingPanel(Panel):
             self.apply_settings(self.session.config().to_dict())
             self._push()  # the widgets' ranges may have clamped a value
 
-    def show_primary_history(self) -> None:
-        slot = self.session.primary_slot
-        self.set_history(self.model_kind, self.session.history(slot))
+    @property
+    def beside_slot(self) -> Slot | None:
+        """The slot whose chart is shown below the selected model's: the other one, side
+        by side, once it has a model or a history."""
+        s = self.session
+        other = Slot.AE if s.primary_slot is Slot.VAE else Slot.VAE
+        held = s.slot(other)
+        shown = s.map_mode == BOTH and (held.model is not None or bool(held.history))
+        return other if shown else None
 
-    def _on_history_changed(self, slot: str) -> None:
-        if slot == self.session.primary_slot:
-            self.show_primary_history()
+    def show_primary_history(self) -> None:
+        s = self.session
+        beside = self.beside_slot
+        name = s.slot_title(s.primary_slot) if beside is not None else ""
+        self.run_view.set_history(self.model_kind, s.history(s.primary_slot), name)
+        if beside is None:
+            self.run_view.hide_beside()
+        else:
+            held = s.slot(beside)
+            kind = held.config.model if held.config is not None else (
+                held.model.kind if held.model is not None else beside.value)
+            self.run_view.show_beside(s.slot_title(beside), kind, s.history(beside))
+
+    def _on_history_changed(self, _slot: str) -> None:
+        self.show_primary_history()  # either chart (replaced histories are rare)
 
     def _on_history_appended(self, slot: str, reports: list[EpochReport]) -> None:
         if slot == self.session.primary_slot:
-            self.append_history(reports, redraw=False)
+            self.run_view.append(reports)
+        elif slot == self.beside_slot:
+            self.run_view.append_beside(reports)
 
     def _on_history_settled(self, slot: str) -> None:
         if slot == self.session.primary_slot:
-            self.redraw_curves()
+            self.run_view.redraw()
+
+    def _on_progress(self, p: Progress) -> None:
+        self.show_run(p)
+        # The other chart is drawn at the same slow tier (its slot may train alone).
+        self.run_view.redraw_beside()
 
     def _on_state(self, state: TrainingState) -> None:
         self.set_state(state)
         p = self.session.last_progress
-        if state is TrainingState.PAUSED and p is not None and p.job_id == self.session.run_job:
-            self.show_run(p, note="paused")
+        if p is not None and p.job_id == self.session.run_job:
+            self.show_run(p)
 
-    def show_run(self, p: Progress, note: str = "") -> None:
-        """The progress bar for ``p``: the model's own epoch (the curves' x and the figures
-        line count the same epochs) and this run's share, so "epoch 400 (this run
-        200/200)" never contradicts a figures line saying epoch 400."""
+    def show_run(self, p: Progress) -> None:
+        """The progress bar for run ``p`` in the current state: each slot's epoch of its
+        run, and (one slot) the model's own epoch when it differs, so the bar never
+        contradicts the curves and the figures line."""
         s = self.session
-        label = s.run_label if p.job_id == s.run_job else ""
-        epoch = None
-        if len(p.models) == 1 and s.primary_slot in p.models:
-            epoch = s.slot(s.primary_slot).epoch
-        self.set_progress(p.epochs_done, p.epochs_total, p.elapsed, label, epoch=epoch,
-                          note=note)
-
-    def _on_progress_text(self, text: str, complete: bool | None) -> None:
-        if complete is not None:
-            self.progress.setRange(0, 1)
-            self.progress.setValue(1 if complete else 0)
-        self.progress.setFormat(text)
+        purpose = s.run_label if p.job_id == s.run_job else ""
+        epoch = s.slot(s.primary_slot).epoch if set(p.slots) == {s.primary_slot} else None
+        titles = {slot: s.slot_title(slot) for slot in p.slots}
+        self.run_view.show_bar(describe_run(p, s.training_state, titles, purpose=purpose,
+                                            model_epoch=epoch), *bar_values(p))
 
     @staticmethod
     def _spin(allowed: limits.Range, value: int, tip: str) -> QSpinBox:
@@ -443,75 +445,9 @@ class TrainingPanel(Panel):
         self.start_button.setText(text)
         self.step_button.setEnabled(state is not TrainingState.RUNNING)
 
-    def set_progress(self, done: int, total: int, elapsed: float, label: str = "",
-                     epoch: int | None = None, note: str = "") -> None:
-        """Show a run's progress: ``done`` of ``total`` epochs of this run after ``elapsed``
-        seconds. ``epoch`` is the model's own epoch count (pretrained history plus earlier
-        runs), shown first when given so the bar agrees with the curves and figures;
-        ``note`` replaces the time left (e.g. "paused")."""
-        total = max(total, 1)
-        self.progress.setRange(0, total)
-        self.progress.setValue(min(done, total))
-        left = elapsed / done * (total - done) if done > 0 else float("nan")
-        if note:
-            tail = f" · {note}"
-        elif math.isfinite(left) and done < total:
-            tail = f" · {_fmt_time(left)} left"
-        else:
-            tail = ""
-        if label and done >= total:
-            # "VAE, then Autoencoder" described the run while it ran; done, it says what
-            # it made.
-            made = label.removeprefix("training ").replace(", then ", " and ")
-            label = f"{made} trained"
-        prefix = f"{label}: " if label else ""
-        if epoch is not None:
-            text = f"{prefix}epoch {epoch} (this run {min(done, total)}/{total}){tail}"
-        else:
-            text = f"{prefix}epoch {min(done, total)} / {total}{tail}"
-        self.progress.setFormat(text)
-
     def export_curves_png(self, path: str, width: int = 1200) -> None:
         """Write the loss-curve chart as a PNG ``width`` pixels wide (never a dialog)."""
         self.curves.export_png(path, width)
-
-    def set_history(self, kind: str, history: list[EpochReport]) -> None:
-        """Show the loss curves of ``history`` (every epoch of the selected model)."""
-        self.curves.set_history(kind, history)
-        self._show_last()
-
-    def append_history(self, reports: list[EpochReport], redraw: bool = True) -> None:
-        self.curves.append(reports)
-        if redraw and reports:
-            self.redraw_curves()
-
-    def redraw_curves(self) -> None:
-        self.curves.redraw()
-        self._show_last()
-
-    def _show_last(self) -> None:
-        h = self.curves.history
-        if h:
-            self.show_figures(h[-1])
-        else:
-            self.figures.setText("—")
-
-    def show_figures(self, r: EpochReport) -> None:
-        n = len(self.curves.history)
-        if has_codebook(self.curves.kind):
-            self.figures.setText(
-                f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>VQ loss</b> {r.kl:.3f} &nbsp; "
-                f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(epoch {n}; "
-                f"BCE + codebook + β_c·commitment per sample; {RUNNING_PLAIN.short})</span>")
-        elif has_kl(self.curves.kind):
-            self.figures.setText(
-                f"<b>Recon</b> {r.recon:.2f} &nbsp; <b>KL</b> {r.kl:.2f} &nbsp; "
-                f"<b>Total</b> {r.total:.2f} &nbsp; <span style='color:#666'>(β = {r.beta:.2f}, "
-                f"epoch {n}; BCE + β·KL per sample; {RUNNING.short})</span>")
-        else:
-            self.figures.setText(
-                f"<b>MSE per pixel</b> {r.recon:.4f} &nbsp; <span style='color:#666'>"
-                f"(epoch {n}; {RUNNING_PLAIN.short})</span>")
 
     # -- β --------------------------------------------------------------------------------
     def _on_beta_slider(self, position: int) -> None:

@@ -33,6 +33,7 @@ class LossCurves(pg.PlotWidget):
         super().__init__(background="w")
         self.setMinimumHeight(150)
         plot = self.getPlotItem()
+        self.model_name = ""  # named in the title when two charts are shown
         self._set_title(RUNNING.short)
         self.setToolTip(f"Each epoch's {RUNNING.long}. Dashed: a KL warm-up epoch's total "
                         "restated at the final β.")
@@ -62,9 +63,14 @@ class LossCurves(pg.PlotWidget):
 
     def _set_title(self, measure: str) -> None:
         # Two lines: the measure is as long as the title, and a narrow dock cut it off.
-        title = f"Loss per sample<br><span style='font-size:8pt; color:#666'>{measure}</span>"
+        head = f"{self.model_name}: loss per sample" if self.model_name else "Loss per sample"
+        title = f"{head}<br><span style='font-size:8pt; color:#666'>{measure}</span>"
         if self.getPlotItem().titleLabel.text != title:
             self.getPlotItem().setTitle(title, size="10pt", color="#333")
+
+    def set_model_name(self, name: str) -> None:
+        """Name the model in the title ("" for none); applied at the next redraw."""
+        self.model_name = name
 
     def set_history(self, kind: str, history: list[EpochReport]) -> None:
         """Show ``history`` of a model of ``kind`` (redrawn now)."""
