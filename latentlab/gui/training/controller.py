@@ -309,6 +309,15 @@ class TrainingController(QObject):
         assert job is not None
         self._latest.update(progress.models)
         self._where.update(progress.slots)
+        runs = {t.slot: t.run for t in job.tasks}
+        new = {}
+        for slot, reports in progress.reports.items():
+            # A job resends what a cancelled one could not deliver; keep each epoch once.
+            run = runs[slot]
+            fresh = reports[max(0, run.delivered - progress.first_report[slot]):]
+            run.delivered += len(fresh)
+            new[slot] = fresh
+        progress = replace(progress, reports=new)
         try:
             self.updated.emit(progress)
         finally:

@@ -59,7 +59,8 @@ class Progress:
 
     ``models`` maps a slot (``"vae"``/``"ae"``) to an independent copy of that model;
     ``reports`` holds every :class:`EpochReport` finished since the previous update, per
-    slot, so loss curves never miss an epoch even though snapshots are throttled;
+    slot, so loss curves never miss an epoch even though snapshots are throttled (the
+    controller drops any the GUI already has: see :attr:`SlotRun.delivered`);
     ``slots`` says how far each slot of the job is, in the job's order.
     """
 
@@ -67,6 +68,8 @@ class Progress:
     models: dict[str, Model]
     reports: dict[str, list[EpochReport]]
     slots: dict[str, SlotProgress]
+    #: per slot, the index in the run's reports (:attr:`SlotRun.reports`) of reports[0]
+    first_report: dict[str, int]
     elapsed: float  # seconds since the job started
     final: bool = False
     #: The slots whose weights changed since the previous update (a snapshot in the
@@ -86,7 +89,14 @@ class Progress:
 
 class SlotRun:
     """A slot's run: the config it trains with and, from the first job that trains it, its
-    :class:`Trainer` (built on the worker thread; only the worker touches it)."""
+    :class:`Trainer` (built on the worker thread; only the worker touches it).
+
+    ``reports`` (worker thread) is every epoch of the run, whichever job trained it;
+    ``delivered`` (GUI thread) counts those the GUI has received. A job sends the reports
+    from ``delivered`` on, so a cancelled job's last epochs, whose progress the GUI
+    dropped, still reach the session with the next job that trains this run, and the
+    controller drops the ones it already has: every epoch arrives exactly once.
+    """
 
     def __init__(self, config: TrainConfig, start_model: Model | None) -> None:
         self.config = config
@@ -94,9 +104,16 @@ class SlotRun:
         self.trainer: Trainer | None = None
         #: the thread that built the trainer (the window's tests check it is not the GUI's)
         self.built_on: int | None = None
-        #: reports not yet sent to the GUI: a cancelled job's last ones go out with the
-        #: next job that trains this run (worker thread only)
-        self.unsent: list[EpochReport] = []
+        self.reports: list[EpochReport] = []
+        self._synced = 0  # the current trainer's reports already in `reports`
+        self.delivered = 0
+
+    def sync_reports(self) -> None:
+        """Worker thread: append the trainer's new reports (those of a round in progress
+        too) to ``reports``."""
+        if self.trainer is not None:
+            self.reports.extend(self.trainer.history[self._synced:])
+            self._synced = len(self.trainer.history)
 
     def trainer_for(self, images: np.ndarray, renew: bool) -> Trainer:
         """The trainer, built on first use; with ``renew``, a finished one makes way for a
@@ -107,8 +124,10 @@ class SlotRun:
             self._start_model = None
             self.built_on = threading.get_ident()
         elif renew and self.trainer.done:
+            self.sync_reports()
             self.trainer = Trainer(replace(self.config, warmup_epochs=0), images,
                                    model=self.trainer.model.copy())
+            self._synced = 0
             self.built_on = threading.get_ident()
         return self.trainer
 
@@ -193,7 +212,8 @@ class JobWorker(QObject):
 
         start = time.perf_counter()
         last_emit = start  # the first snapshot goes out after one interval, not at once
-        pending = {t.slot: t.run.unsent for t in job.tasks}
+        runs = [t.run for t in job.tasks]
+        sent = {t.slot: t.run.delivered for t in job.tasks}  # the GUI has those already
         stop, gui_idle = job.stop, job.gui_idle
         slice_start = time.perf_counter()
         moved_within_epoch: set[str] = set()
@@ -217,20 +237,23 @@ class JobWorker(QObject):
         def emit(final: bool) -> None:
             nonlocal last_emit
             models = {slot: tr.model.copy() for slot, tr in zip(slots, trainers, strict=True)}
-            reports = {slot: list(reps) for slot, reps in pending.items()}
+            first = dict(sent)
+            for slot, run in zip(slots, runs, strict=True):
+                run.sync_reports()
+                sent[slot] = len(run.reports)
+            reports = {slot: run.reports[first[slot]:]
+                       for slot, run in zip(slots, runs, strict=True)}
             moved = frozenset(moved_within_epoch | {slot for slot, reps in reports.items()
                                                     if reps})
             moved_within_epoch.clear()
-            for reps in pending.values():
-                reps.clear()
             if not final:
                 gui_idle.clear()  # let the GUI draw this before training on
             now = time.perf_counter()
-            where = {slot: SlotProgress(tr.epoch, target, first) for slot, tr, target, first
+            where = {slot: SlotProgress(tr.epoch, target, begun) for slot, tr, target, begun
                      in zip(slots, trainers, targets, start_epochs, strict=True)}
             self.progress.emit(Progress(job_id=job.job_id, models=models, reports=reports,
-                                        slots=where, elapsed=now - start, final=final,
-                                        moved=moved))
+                                        slots=where, first_report=first,
+                                        elapsed=now - start, final=final, moved=moved))
             last_emit = now
 
         next_tick = start
@@ -239,9 +262,6 @@ class JobWorker(QObject):
                 round_reports = together.run_epoch(should_stop)
                 if round_reports is None:  # stopped between batches
                     return
-                for index, report in round_reports:
-                    assert isinstance(report, EpochReport)  # a Trainer's, not a stack's
-                    pending[self._training[index]].append(report)
                 if all(tr.epoch >= target for tr, target in zip(trainers, targets,
                                                                 strict=True)):
                     break  # one more epoch (Step) of a run that goes on

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 
 from latentlab.core import EpochReport
 from latentlab.core.io import atomic_write_path
@@ -22,6 +22,8 @@ from latentlab.core.loss_labels import RUNNING, RUNNING_PLAIN, totals_at
 from ..slots import ModelKind
 
 CURVE_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#333333"}
+#: the chart's least height (the Training panel lowers it to fit a second chart)
+MIN_HEIGHT = 150
 _RECON, _KL, _TOTAL, _BETA = range(4)  # the columns of LossCurves._values
 
 
@@ -31,7 +33,7 @@ class LossCurves(pg.PlotWidget):
 
     def __init__(self) -> None:
         super().__init__(background="w")
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(MIN_HEIGHT)
         plot = self.getPlotItem()
         self.model_name = ""  # named in the title when two charts are shown
         self._set_title(RUNNING.short)
@@ -60,6 +62,12 @@ class LossCurves(pg.PlotWidget):
         # never rebuilds them from the whole history, however long the session runs.
         self._values = np.zeros((0, 4), dtype=np.float64)
         self.kind = ""
+
+    def sizeHint(self) -> QSize:
+        # Ask for the minimum only: a panel in a scroll area is laid out at its preferred
+        # height, and pyqtgraph's 480 px made the Training panel scroll on a 1080-px screen
+        # with two charts. The layout's stretch gives the chart the room that is left.
+        return QSize(super().sizeHint().width(), self.minimumHeight())
 
     def _set_title(self, measure: str) -> None:
         # Two lines: the measure is as long as the title, and a narrow dock cut it off.
@@ -109,10 +117,21 @@ class LossCurves(pg.PlotWidget):
         plain = bool(self.kind) and not ModelKind.parse(self.kind).samples_noise
         self._set_title((RUNNING_PLAIN if plain else RUNNING).short)
         name = (ModelKind.parse(self.kind).regulariser_name if two else None) or "KL"
-        for sample, label in self._legend.items:
-            if sample.item is self._curve["kl"] and label.text != name:
-                label.setText(name)
+        self._show_legend(name)
         self._fit()
+
+    def _show_legend(self, regulariser: str) -> None:
+        """The legend lists the drawn curves only (pyqtgraph marks a hidden curve's entry
+        with a crossed-out eye, which read as a broken chart)."""
+        names = {"recon": "reconstruction", "kl": regulariser, "total": "total",
+                 "final": "total at final β"}
+        wanted = [(self._curve[key], names[key]) for key in names
+                  if self._curve[key].isVisible()]
+        shown = [(sample.item, label.text) for sample, label in self._legend.items]
+        if shown != wanted:
+            self._legend.clear()
+            for curve, label in wanted:
+                self._legend.addItem(curve, label)
 
     def warmup_totals_at_final_beta(self) -> tuple[np.ndarray, np.ndarray]:
         """(epochs, totals at the last epoch's β) of the epochs trained at another β, and

@@ -11,7 +11,11 @@ from latentlab.core import EpochReport
 from latentlab.core.loss_labels import RUNNING, RUNNING_PLAIN
 
 from ..slots import has_codebook, has_kl
-from .loss_curves import LossCurves
+from .loss_curves import MIN_HEIGHT, LossCurves
+
+#: each chart's least height with the other model's below it (two charts fit a
+#: 700-px-high window's Training dock beside the settings)
+TWO_CHART_HEIGHT = 110
 
 
 class RunProgress(QWidget):
@@ -103,10 +107,13 @@ class RunProgress(QWidget):
         self.beside.set_model_name(name)
         self.beside.set_history(kind, history)
         self._beside_pending = False
+        for chart in (self.curves, self.beside):
+            chart.setMinimumHeight(TWO_CHART_HEIGHT)
         self.beside.show()
 
     def hide_beside(self) -> None:
         self.beside.hide()
+        self.curves.setMinimumHeight(MIN_HEIGHT)
 
     def append_beside(self, reports: list[EpochReport]) -> None:
         if reports:
