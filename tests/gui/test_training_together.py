@@ -134,6 +134,13 @@ def test_progress_and_status_say_each_state(qtbot, window) -> None:
     assert bar.value() == vae + ae and bar.maximum() == 200_000
     assert window._state_label.text() == "paused"
 
+    panel.step_button.click()  # side by side, Step trains one more epoch of each
+    qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert (window.controller.epoch("vae"), window.controller.epoch("ae")) == (vae + 1, ae + 1)
+    assert bar.format() == (f"trained (one more epoch): VAE {vae + 1}/100000 · "
+                            f"Autoencoder {ae + 1}/100000")
+
     panel.apply_settings({"epochs": vae + 2})  # a new config: both train a fresh run
     panel.start_button.click()
     qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)

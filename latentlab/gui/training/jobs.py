@@ -36,11 +36,13 @@ YIELD_FOR = 0.0003
 @dataclass(frozen=True)
 class SlotProgress:
     """Where one slot of a job stands: its trainer has finished ``epoch`` epochs, had
-    finished ``start`` when the job began, and the job trains it up to ``target``."""
+    finished ``start`` when the job began, and the job trains it up to ``target`` (its
+    run's ``run_epochs``, or one more epoch for Step)."""
 
     epoch: int
     target: int
     start: int
+    run_epochs: int
 
     @property
     def done(self) -> int:
@@ -249,7 +251,8 @@ class JobWorker(QObject):
             if not final:
                 gui_idle.clear()  # let the GUI draw this before training on
             now = time.perf_counter()
-            where = {slot: SlotProgress(tr.epoch, target, begun) for slot, tr, target, begun
+            where = {slot: SlotProgress(tr.epoch, target, begun, tr.config.epochs)
+                     for slot, tr, target, begun
                      in zip(slots, trainers, targets, start_epochs, strict=True)}
             self.progress.emit(Progress(job_id=job.job_id, models=models, reports=reports,
                                         slots=where, first_report=first,

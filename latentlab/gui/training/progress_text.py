@@ -21,14 +21,17 @@ def format_duration(seconds: float) -> str:
 def describe_run(p: Progress, state: TrainingState, titles: Mapping[str, str], *,
                  purpose: str = "", model_epoch: int | None = None) -> str:
     """The bar's text for run ``p`` in ``state``, e.g. "training: VAE 120/300 ·
-    Autoencoder 118/300 · 0:12 left" or "trained: VAE 300/300 · Autoencoder 300/300".
+    Autoencoder 118/300 · 0:12 left" or "trained: VAE 300/300 · Autoencoder 300/300"
+    (each slot's epoch of its run's epochs; "trained" once the job has done its part,
+    which for Step is one more epoch).
 
     ``titles`` names the slots; ``purpose`` ("β = 2.00") says why the run was started;
     ``model_epoch`` is the model's own epoch count (pretrained history and earlier runs
     included) of a one-slot run, shown when it differs from the run's so the bar agrees
     with the curves and the figures line.
     """
-    parts = [f"{titles[slot]} {where.epoch}/{where.target}" for slot, where in p.slots.items()]
+    parts = [f"{titles[slot]} {where.epoch}/{where.run_epochs}"
+             for slot, where in p.slots.items()]
     if len(p.slots) == 1 and model_epoch is not None:
         (where,) = p.slots.values()
         if model_epoch != where.epoch:
