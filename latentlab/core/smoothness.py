@@ -60,7 +60,9 @@ class Smoothness:
     top as in :func:`~latentlab.core.manifold.grid_centres`; ``off_share``: share of
     off-manifold decodes over the region; ``gap_share``: share of cells that are gaps;
     ``off_share_in_gaps``: share of off-manifold decodes among gap cells (NaN if none);
-    ``change_mean`` / ``change_max``: change per σ-step.
+    ``change_mean`` / ``change_max``: change per σ-step; ``n_reference``: the reference
+    images; ``grid``, ``span_sigma``, ``gap_radius``, ``percentile``: how it was measured
+    (the arguments of :func:`measure_smoothness`).
     """
 
     rect: Rect
@@ -74,6 +76,10 @@ class Smoothness:
     change_mean: float
     change_max: float
     n_reference: int
+    grid: int
+    span_sigma: float
+    gap_radius: float
+    percentile: float
 
     def figures(self) -> dict[str, float | int | list[float]]:
         """The scalar figures as a JSON-ready dict (no masks)."""
@@ -145,4 +151,8 @@ def measure_smoothness(
         change_mean=float(steps.mean()) if steps.size else 0.0,
         change_max=float(steps.max()) if steps.size else 0.0,
         n_reference=len(reference),
+        grid=int(n),
+        span_sigma=float(span_sigma),
+        gap_radius=float(gap_radius),
+        percentile=float(percentile),
     )

@@ -47,6 +47,8 @@ from latentlab.core.analysis import (
     sample_rows,
 )
 from latentlab.core.diagnostics import LatentDiagnostics, diagnose_latents
+from latentlab.core.pca import LatentPlane
+from latentlab.core.smoothness import Smoothness, measure_smoothness
 from latentlab.core.vqvae import VQVAE, CodeUsage
 
 from .background import BackgroundService, StopFlag
@@ -61,16 +63,21 @@ SAMPLE_SIZE = 10_000
 #: a round trip through the worker, and an answer in the same turn of the event loop keeps
 #: the window's frame pacing (the training worker waits while the GUI draws each frame).
 INLINE_VALUES = 1_000_000
+#: The smoothness figures' nearest-image reference (core.smoothness): every image of a set
+#: this small (the digits' 1,797), else a seeded sample of this many. At 784 pixels a
+#: measurement then takes ~0.7 s on a quiet core (~1.8 s with 5,000): the worker is one
+#: thread, and a click's nearest image waits behind it.
+SMOOTHNESS_REFERENCE = 2_000
 #: Task priorities: what a user watches move comes first.
-_MAP, _NEAREST, _FIGURES = 2, 1, 0
+_MAP, _NEAREST, _FIGURES, _SMOOTHNESS = 2, 1, 0, -1
 #: The share of one core each kind of work may take while snapshots stream in: after a
 #: task of a key, the next one waits duration × (1 / duty − 1), but never longer than the
 #: kind's longest pause. With two cores, training takes one and the GUI thread needs its
 #: share of the other: at 60,000 images an encoding takes ~60 ms on a quiet machine (the
 #: map refreshes ~4 times a second) and several times that on a busy one (the pause cap
 #: keeps it near 2 a second); the digits' 0.3 ms keep up with every snapshot.
-_DUTY = {_MAP: 0.25, _NEAREST: 0.1, _FIGURES: 0.1}
-_MAX_PAUSE = {_MAP: 0.2, _NEAREST: 0.2, _FIGURES: 2.0}
+_DUTY = {_MAP: 0.25, _NEAREST: 0.1, _FIGURES: 0.1, _SMOOTHNESS: 0.1}
+_MAX_PAUSE = {_MAP: 0.2, _NEAREST: 0.2, _FIGURES: 2.0, _SMOOTHNESS: 5.0}
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,17 @@ class ModelDiagnostics:
 
 
 @dataclass(frozen=True)
+class MeasuredSmoothness:
+    """A model's smoothness over one view of its codes: ``figures`` (None when there is no
+    region to measure, then ``problem`` says why), measured on ``rows`` images (the codes'
+    region; the reference is ``figures.n_reference`` of them)."""
+
+    figures: Smoothness | None
+    problem: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class Nearest:
     """The training image nearest to a decoding in pixel space."""
 
@@ -129,7 +147,8 @@ class DataAnalysis(QObject):
     ask it on the GUI thread.
 
     Signal ``ready(what, subject)``: ``what`` is ``"codes"``, ``"evaluation"``,
-    ``"diagnostics"`` (subject: the model) or ``"nearest"`` (subject: the query's key).
+    ``"diagnostics"``, ``"smoothness"`` (subject: the model) or ``"nearest"`` (subject: the
+    query's key).
     """
 
     ready = Signal(str, object)
@@ -164,6 +183,8 @@ class DataAnalysis(QObject):
         self._diagnostics: weakref.WeakKeyDictionary[Model, ModelDiagnostics] = \
             weakref.WeakKeyDictionary()
         self._assignments: weakref.WeakKeyDictionary[Model, CodeAssignment] = \
+            weakref.WeakKeyDictionary()
+        self._smoothness: weakref.WeakKeyDictionary[Model, dict[bytes, MeasuredSmoothness]] = \
             weakref.WeakKeyDictionary()
         self._nearest: dict[str, tuple[bytes, Nearest]] = {}
         self._not_before = {}
@@ -222,6 +243,10 @@ class DataAnalysis(QObject):
             self._ask(f"codes:{key}", model, work, store, ("codes", model), _MAP)
             found = self._codes.get(model)
         return found
+
+    def cached_codes(self, model: Model) -> Codes | None:
+        """The codes if they were computed already, else None (nothing is asked)."""
+        return self._codes.get(model)
 
     def codes_now(self, model: Model) -> Codes:
         """The codes at once, computed on the calling thread unless cached: for a command
@@ -297,6 +322,38 @@ class DataAnalysis(QObject):
             found = self._diagnostics.get(model)
         return found
 
+    def smoothness(self, model: Model, plane: LatentPlane,
+                   key: str = "smoothness") -> MeasuredSmoothness | None:
+        """How smooth and data-like ``model``'s decodes are over its codes' region in
+        ``plane`` (:func:`~latentlab.core.smoothness.measure_smoothness` on the sample), or
+        None while measured (then ``ready("smoothness", model)``). Always on the worker:
+        even on the digits a measurement (3,600 decodes, each against every image) takes
+        ~0.25 s, too long for a turn of the event loop."""
+        view = plane.origin.tobytes() + plane.basis.tobytes()
+        found = self._smoothness.get(model, {}).get(view)
+        if found is None:
+            state = self._state
+
+            def work(_stop: StopFlag) -> MeasuredSmoothness:
+                state.threads.setdefault("smoothness", set()).add(threading.get_ident())
+                images = state.dataset.images
+                if state.sample is not None:
+                    images = images[state.sample]
+                try:
+                    figures = measure_smoothness(model, images, plane,
+                                                 max_reference=SMOOTHNESS_REFERENCE)
+                except ValueError as exc:  # e.g. a collapsed latent: the codes span no region
+                    return MeasuredSmoothness(None, str(exc), len(images))
+                return MeasuredSmoothness(figures, "", len(images))
+
+            def store(measured: MeasuredSmoothness) -> None:
+                self._smoothness.setdefault(model, {})[view] = measured
+
+            self._ask(f"smoothness:{key}", (model, view), work, store, ("smoothness", model),
+                      _SMOOTHNESS, inline=False)
+            found = self._smoothness.get(model, {}).get(view)
+        return found
+
     def pca_mse(self, k: int) -> float | None:
         """PCA's per-pixel reconstruction MSE with ``k`` components on the sample (every
         image of a small set), or None until the first diagnosis has computed it."""
@@ -334,14 +391,15 @@ class DataAnalysis(QObject):
         return None if cached is None else cached[1]
 
     def _ask(self, key: str, subject: object, work: Any, store: Any,
-             announce: tuple[str, object], priority: int) -> None:
+             announce: tuple[str, object], priority: int, inline: bool = True) -> None:
         """Run ``work`` for ``subject`` (a model, (model, β), an image's bytes) under
-        ``key`` and ``store`` its result: on a small data set at once, here; else on the
-        worker, as soon as the key is free and its pace allows (a newer request replaces a
-        waiting one; the same subject is never asked twice), then ``ready(*announce)``."""
+        ``key`` and ``store`` its result: on a small data set at once, here (unless not
+        ``inline``); else on the worker, as soon as the key is free and its pace allows (a
+        newer request replaces a waiting one; the same subject is never asked twice), then
+        ``ready(*announce)``."""
         if self._closed:
             return
-        if self._inline:
+        if self._inline and inline:
             store(work(_never))
             return
         if self._in_flight.get(key, _NOTHING) == subject:
@@ -404,6 +462,11 @@ class Asked:
         if not any(m is model for m in self._models):
             self._models.append(model)
 
+    @property
+    def pending(self) -> bool:
+        """True while some asked snapshot's result has not arrived."""
+        return bool(self._models)
+
     def settle(self, subject: object) -> bool:
         """True when ``subject`` was asked about; it and every older ask are dropped."""
         for i, model in enumerate(self._models):
@@ -423,5 +486,5 @@ def _never() -> bool:
     return False
 
 
-__all__ = ["INLINE_VALUES", "SAMPLE_SIZE", "Asked", "CodeAssignment", "Codes", "DataAnalysis",
-           "ModelDiagnostics", "Nearest"]
+__all__ = ["INLINE_VALUES", "SAMPLE_SIZE", "SMOOTHNESS_REFERENCE", "Asked", "CodeAssignment",
+           "Codes", "DataAnalysis", "MeasuredSmoothness", "ModelDiagnostics", "Nearest"]

@@ -61,7 +61,7 @@ def test_whole_data_work_runs_on_the_worker_and_the_map_gets_every_point(
                     timeout=TIMEOUT)
 
     threads = analysis.worker_threads
-    assert set(threads) == {"codes", "nearest", "evaluation", "diagnostics"}
+    assert set(threads) == {"codes", "nearest", "evaluation", "diagnostics", "smoothness"}
     used = set().union(*threads.values())
     assert gui not in used  # no whole-data work on the GUI thread
     assert len(used) == 1  # one worker for all of it

@@ -32,8 +32,9 @@ from latentlab.core.vqvae import VQVAE
 
 from ..analysis import Asked, ModelDiagnostics
 from ..session import LabSession
-from ..slots import ModelKind
+from ..slots import ModelKind, Slot
 from ..widgets.map_plot import subscript
+from ..widgets.smoothness import SmoothnessTable
 from .base import Panel
 
 __all__ = ["DiagnosticsPanel", "collapse_warning"]
@@ -148,6 +149,10 @@ class DiagnosticsPanel(Panel):
         layout.addWidget(self._summary)
         layout.addWidget(self._chart, 1)
         layout.addWidget(self._comparison)
+        # Every model's, not only the primary one's: the AE's gaps beside the VAE's.
+        self.smoothness = SmoothnessTable(session, self.observe,
+                                          lambda: list(Slot) if self.is_seen() else [])
+        layout.addWidget(self.smoothness)
         layout.addStretch(0)  # takes the room only while the chart is hidden
         self.bind()
 
@@ -159,8 +164,10 @@ class DiagnosticsPanel(Panel):
         self._refresh()
 
     def refresh(self) -> None:
-        """Diagnose the session's primary model and its latest β (if on screen)."""
+        """Diagnose the session's primary model and its latest β, and measure every model's
+        smoothness (if on screen)."""
         self.show_primary_model(self.show_model)
+        self.smoothness.refresh()
 
     def _build_chart(self) -> None:
         chart = pg.PlotWidget()

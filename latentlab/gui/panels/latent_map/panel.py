@@ -33,6 +33,7 @@ from ...widgets.hover_card import HoverCard
 from ...widgets.manifold_layer import ManifoldLayer
 from ...widgets.map_plot import MapPlot, label_groups
 from ...widgets.point_cloud import gray_pixmap
+from ...widgets.smoothness import SmoothnessCaptions, shown_plane
 from ..base import Panel
 from .figure import MapFigure
 from .toolbar import MapToolbar
@@ -115,6 +116,8 @@ class LatentMapPanel(Panel):
         layout.setSpacing(2)
         layout.addWidget(self.toolbar.strip)
         layout.addWidget(self.view, 1)
+        self.smoothness = SmoothnessCaptions(session, self.observe)  # under each map
+        layout.addWidget(self.smoothness)
         hint_row = QHBoxLayout()
         hint_row.setContentsMargins(8, 0, 8, 4)
         hint_row.addWidget(self._hint)
@@ -164,6 +167,7 @@ class LatentMapPanel(Panel):
         for col, slot in enumerate(slots):
             self.view.ci.addItem(self.maps[slot].plot, row=1, col=col)
             self.maps[slot].set_current(self.session.point(slot))
+        self.smoothness.show_slots(slots)
         self._hide_hover()
 
     def set_data(self) -> None:
@@ -416,8 +420,7 @@ class LatentMapPanel(Panel):
     # -- the user's drawing and σ-ellipses ------------------------------------------------
     def _plane(self, slot: Slot, model: Model) -> LatentPlane | None:
         """The shown axes of ``slot`` as a plane of ``model``'s latent (None: one dim)."""
-        ax, ay = self.session.axes_for(slot)
-        return None if ax == ay else axes_plane(model.latent_dim, ax, ay)
+        return shown_plane(self.session, slot, model)
 
     def _show_drawings(self) -> None:
         for slot in Slot:
