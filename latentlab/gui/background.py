@@ -160,6 +160,8 @@ class BackgroundService(QObject):
         self._live: dict[str, list[TaskHandle]] = {}
         self._thread: _WorkerThread | None = None
         self._stop_thread: weakref.finalize | None = None
+        #: Per key, the threads (``threading.get_ident()``) its delivered tasks ran on.
+        self.threads: dict[str, set[int]] = {}
 
     # -- GUI thread ---------------------------------------------------------------------
     def submit(self, key: str, work: Work, done: Callable[[Any], None] | None = None,
@@ -232,6 +234,8 @@ class BackgroundService(QObject):
     def _on_delivered(self, task: TaskHandle, result: Any, error: str | None) -> None:
         if task.cancelled:
             return  # cancelled after the worker emitted: stale
+        if task.thread_ident is not None:
+            self.threads.setdefault(task.key, set()).add(task.thread_ident)
         live = self._live.get(task.key, [])
         if task in live:
             live.remove(task)

@@ -96,7 +96,9 @@ def test_dropping_a_data_file_and_a_folder_imports_them(qtbot, window, tmp_path:
 
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(get_item))
     (tmp_path / "empty").mkdir()
-    assert drop(window, tmp_path / "empty")
+    n_warnings = len(warnings_shown)
+    assert drop(window, tmp_path / "empty")  # looked into on the background worker
+    qtbot.waitUntil(lambda: len(warnings_shown) > n_warnings, timeout=TIMEOUT)
     assert asked == [] and "no PNG or JPEG images found" in warnings_shown[-1][1]
     # …one with images asks for the size and imports them (after the guard: the noise
     # data's models are training now, so discard them).
@@ -110,9 +112,10 @@ def test_dropping_a_data_file_and_a_folder_imports_them(qtbot, window, tmp_path:
         assert picture.save(str(folder / f"{i}.png"))
     qtbot.waitUntil(lambda: bool(window.files.guard.unsaved()), timeout=TIMEOUT)
     assert drop(window, folder)
-    assert asked == ["Image size"]
+    qtbot.waitUntil(lambda: asked == ["Image size"], timeout=TIMEOUT)
     answer(qtbot, window, QMessageBox.StandardButton.Discard)
-    assert window.session.dataset.image_shape == (8, 8) and len(window.session.dataset) == 4
+    qtbot.waitUntil(lambda: len(window.session.dataset) == 4, timeout=TIMEOUT)  # read there
+    assert window.session.dataset.image_shape == (8, 8)
     recent = window.files.recent.entries("data")
     assert recent == [str(folder.resolve()), str((tmp_path / "noise.npz").resolve())]
 

@@ -320,13 +320,14 @@ def test_new_docks_are_in_the_view_menu_and_restored(qtbot, make_window) -> None
     ("save_model", ".npz", lambda p: load_model(p).model is not None),
 ])
 def test_dialogs_write_the_chosen_file_with_its_suffix(
-        window, tmp_path, monkeypatch, warnings_shown, dialog, suffix, check) -> None:
+        qtbot, window, tmp_path, monkeypatch, warnings_shown, dialog, suffix, check) -> None:
     from PySide6.QtWidgets import QFileDialog
 
     chosen = tmp_path / "out"  # no suffix: the dialog adds it
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *args, **kwargs: (str(chosen), ""))
     getattr(window.files, dialog)()
+    qtbot.waitUntil(lambda: window.session.busy_text == "")  # the codes: on the worker
     written = chosen.with_suffix(suffix)
     assert warnings_shown == []
     assert check(written)
@@ -335,7 +336,7 @@ def test_dialogs_write_the_chosen_file_with_its_suffix(
 
 
 def test_a_failed_export_is_reported_and_keeps_the_old_file(
-        window, tmp_path, monkeypatch, warnings_shown) -> None:
+        qtbot, window, tmp_path, monkeypatch, warnings_shown) -> None:
     from PySide6.QtWidgets import QFileDialog
 
     target = tmp_path / "codes.csv"
@@ -348,5 +349,6 @@ def test_a_failed_export_is_reported_and_keeps_the_old_file(
 
     monkeypatch.setattr("latentlab.gui.actions.export.atomic_write_text", broken_write)
     window.files.export_codes()
+    qtbot.waitUntil(lambda: warnings_shown != [])  # written (and failed) on the worker
     assert len(warnings_shown) == 1 and "disk full" in warnings_shown[0][1]
     assert target.read_text() == "precious\n"

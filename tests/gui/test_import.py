@@ -105,10 +105,15 @@ def test_folder_of_pngs_with_classes(qtbot, window, tmp_path: Path, monkeypatch)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("16×16", True))
     window.panels["training"].apply_settings({"epochs": 5})
+    said: list[str] = []
+    window.session.statusMessage.connect(lambda text, _ms: said.append(text))
     window.menus.actions["import_folder"].trigger()
+    # Looked into, then read, on the background worker.
+    qtbot.waitUntil(lambda: window.session.dataset.name == "shapes", timeout=TIMEOUT)
+    assert window.session.busy_text == ""
     assert window.session.dataset.image_shape == (16, 16)
     assert window.session.dataset.name == "shapes"
-    assert "skipped 1 unreadable file" in window.statusBar().currentMessage()
+    assert any("skipped 1 unreadable file" in text for text in said)
     assert [s.name() for s in window.panels["map"].figure.legend_samples] == ["boxes", "circles"]
     picker = window.panels["interpolation"]._label_box["a"]
     assert [picker.itemText(i) for i in range(1, picker.count())] == ["boxes", "circles"]

@@ -87,6 +87,55 @@ def test_import_reads_the_file_in_the_background_and_maps_every_image(
     assert warnings_shown == []
 
 
+def test_folder_import_and_codes_export_run_on_the_worker(
+        qtbot, window, tmp_path, monkeypatch, strokes, warnings_shown) -> None:
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from latentlab.gui.actions.export import EXPORT_KEY
+    from latentlab.gui.actions.files import IMPORT_KEY
+
+    gui = threading.get_ident()
+    folder = tmp_path / "strokes"
+    side = strokes.image_shape[0]
+    for label in range(3):  # 3 classes of 100 images, one sub-folder each
+        (folder / f"class{label}").mkdir(parents=True)
+        for i in range(100):
+            pixels = np.ascontiguousarray(
+                (strokes.images[100 * label + i] * 255).astype(np.uint8).reshape(side, side))
+            image = QImage(pixels.data, side, side, side, QImage.Format.Format_Grayscale8)
+            assert image.save(str(folder / f"class{label}" / f"{i:03d}.png"))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("28×28", True))
+    window.panels["training"].apply_settings({"epochs": 2})
+    window.files.import_folder_at(str(folder))
+    assert window.session.busy_text == "Looking for images in strokes…"
+    qtbot.waitUntil(lambda: window.session.dataset.name == "strokes", timeout=TIMEOUT)
+    assert window.session.busy_text == "" and warnings_shown == []
+    assert len(window.session.dataset) == 300
+    assert window.session.dataset.label_names == ("class0", "class1", "class2")
+    # The look into the folder and the reading: two tasks, both on the worker.
+    threads = window.session.background.threads[IMPORT_KEY]
+    assert threads and gui not in threads
+
+    qtbot.waitUntil(lambda: window.session.model("vae") is not None, timeout=TIMEOUT)
+    model = window.session.model("vae")
+    window.session.set_map_mode("vae")
+    target = tmp_path / "codes.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.files.export_codes()
+    assert window.session.busy_text == "Saving the latent codes to codes.csv…"
+    qtbot.waitUntil(lambda: window.session.busy_text == "", timeout=TIMEOUT)
+    assert warnings_shown == []
+    rows = target.read_text().splitlines()
+    assert rows[0] == "index,label,mu_1,mu_2,logvar_1,logvar_2" and len(rows) == 301
+    mu, log_var = model.encode(window.session.dataset.images)
+    written = np.array([[float(v) for v in row.split(",")[2:]] for row in rows[1:]])
+    np.testing.assert_allclose(written, np.concatenate([mu, log_var], axis=1),
+                               rtol=1e-6, atol=1e-6)
+    threads = window.session.background.threads[EXPORT_KEY]
+    assert threads and gui not in threads
+
+
 def test_a_long_epoch_sends_snapshots_before_it_ends(qtbot) -> None:
     # 20,000 steps of one image: an epoch far longer than the snapshot interval.
     data = synthetic_strokes(20_000, seed=1, side=10).images

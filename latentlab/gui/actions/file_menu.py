@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QWidget
 
-from ..image_folder import check_image_folder
 from . import files
 from .desktop import RecentFiles, UnsavedGuard, is_model_file
 from .dialogs import (
@@ -27,7 +26,7 @@ from .dialogs import (
     last_dir,
     show_failure,
 )
-from .export import export_latent_codes
+from .export import export_latent_codes_in_background
 from .training import TrainingCommands
 
 DATA_FILTERS = ("Image data (*.npz *.npy *.csv *idx3-ubyte *idx3-ubyte.gz);;"
@@ -129,23 +128,23 @@ class FileCommands:
             self.import_folder_at(folder)
 
     def import_folder_at(self, folder: str) -> None:
-        # An empty or unreadable folder is refused before the size is asked for.
-        if guarded(self.parent, "Could not import the images", f"Could not import {folder}",
-                   lambda: check_image_folder(folder) or True) is None:
-            return
-        choices = list(files.FOLDER_SIZES)
-        choice, ok = QInputDialog.getItem(self.parent, "Image size", "Resize every image to:",
-                                          choices, 0, False)
-        if not ok:
-            return
+        # An empty or unreadable folder is refused before the size is asked for; both the
+        # look into the folder and the reading run on the background worker.
+        def failed(exc: BaseException) -> None:
+            show_failure(self.parent, "Could not import the images",
+                         f"Could not import {folder}:\n{exc}", exc)
 
-        def run() -> None:
-            if guarded(self.parent, "Could not import the images", f"Could not import {folder}",
-                       lambda: files.import_image_folder(self.training, folder,
-                                                         files.FOLDER_SIZES[choice])
-                       ) is not None:
-                self.recent.add("data", folder)
-        self.guard.confirm("Importing images", run)
+        def found(_count: int) -> None:
+            choice, ok = QInputDialog.getItem(self.parent, "Image size",
+                                              "Resize every image to:", list(files.FOLDER_SIZES),
+                                              0, False)
+            if not ok:
+                return
+            self.guard.confirm("Importing images", lambda: files.import_image_folder_in_background(
+                self.training, folder, files.FOLDER_SIZES[choice], failed,
+                done=lambda: self.recent.add("data", folder)))
+
+        files.check_image_folder_in_background(self.training, folder, found, failed)
 
     def open_path(self, path: str) -> None:
         """Open whatever ``path`` is (a dropped or recent entry): a folder of images, a
@@ -186,8 +185,16 @@ class FileCommands:
                      self.pictures.curves_png)
 
     def export_codes(self) -> None:
-        self._export("Export latent codes", "latent-codes.csv", "CSV table (*.csv)", ".csv",
-                     lambda p: export_latent_codes(self.training.session, p))
+        path = ask_save_path(self.parent, self.settings, "Export latent codes",
+                             "latent-codes.csv", "CSV table (*.csv)", ".csv")
+        if path is None:
+            return
+
+        def failed(exc: BaseException) -> None:
+            show_failure(self.parent, "Export failed", f"Could not save {path}:\n{exc}", exc)
+
+        guarded(self.parent, "Export failed", f"Could not save {path}",
+                lambda: export_latent_codes_in_background(self.training.session, path, failed))
 
     def export_gallery(self) -> None:
         self._export("Export gallery", "gallery.png", PNG, ".png", self.pictures.gallery_png)

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from latentlab.core import (
     save_model,
 )
 
-from ..image_folder import FolderImport, load_image_folder
+from ..image_folder import FolderImport, check_image_folder, load_image_folder
 from ..slots import Slot, slot_of
 from .training import TrainingCommands, adopt_model
 
@@ -40,6 +41,7 @@ FOLDER_SIZES: dict[str, tuple[int, int] | None] = {
 #: of the data it replaces: that is cancelled when the new data arrives).
 IMPORT_KEY = "import"
 IMPORT_PRIORITY = 10
+T = TypeVar("T")
 
 
 @functools.cache
@@ -136,46 +138,78 @@ def import_data_file(training: TrainingCommands, path: str | Path) -> Dataset:
     return dataset
 
 
-def import_data_file_in_background(training: TrainingCommands, path: str | Path,
-                                   failed: Callable[[BaseException], object],
-                                   done: Callable[[], object] | None = None) -> None:
-    """Read a data file on the background worker (60,000 × 28×28 take ~1 s) and switch to
-    it on the GUI thread; meanwhile the session says it is busy importing (the window
-    shows a progress bar) and the window stays live. A bad file: ``failed(exc)`` with
-    the :class:`DataFileError` (or whatever the file provoked) and nothing changes; a good
-    one: ``done()`` after the switch."""
+def _in_background(training: TrainingCommands, busy: str, read: Callable[[], T],
+                   arrived: Callable[[T], object],
+                   failed: Callable[[BaseException], object]) -> None:
+    """``read()`` on the background worker while the session says ``busy`` (the window
+    shows a busy bar and stays live), then ``arrived(result)`` or ``failed(exc)`` with what
+    it raised (its traceback kept) on the GUI thread. Under :data:`IMPORT_KEY`: a newer
+    import, or another data set chosen meanwhile, cancels it."""
     s = training.session
-    s.set_busy(f"Importing {Path(path).name}…")
+    s.set_busy(busy)
 
-    def read(_stop: object) -> Dataset | BaseException:
+    def run(_stop: object) -> T | BaseException:
         try:
-            return load_dataset(path)
+            return read()
         except Exception as exc:  # handed to the GUI thread with its traceback
             return exc
 
-    def arrived(result: Dataset | BaseException) -> None:
+    def back(result: T | BaseException) -> None:
         s.set_busy("")
         if isinstance(result, BaseException):
             failed(result)
         else:
-            switch_dataset(training, result)
-            if done is not None:
-                done()
+            arrived(result)
 
-    s.background.submit(IMPORT_KEY, read, arrived, priority=IMPORT_PRIORITY)
+    s.background.submit(IMPORT_KEY, run, back, priority=IMPORT_PRIORITY)
 
 
-def import_image_folder(training: TrainingCommands, folder: str | Path,
-                        size: tuple[int, int] | None = None) -> FolderImport:
-    """Load a folder of PNG/JPEG images (see :mod:`..image_folder`) and switch to it.
-    Raises :class:`DataFileError` and changes nothing when nothing usable is found."""
-    result = load_image_folder(folder, size)
-    switch_dataset(training, result.dataset)
-    if result.skipped:
-        n = len(result.skipped)
-        training.session.say(f"Data: {data_description(result.dataset)} — skipped {n} "
-                             f"unreadable file{'s' if n != 1 else ''}", 15000)
-    return result
+def import_data_file_in_background(training: TrainingCommands, path: str | Path,
+                                   failed: Callable[[BaseException], object],
+                                   done: Callable[[], object] | None = None) -> None:
+    """Read a data file on the background worker (60,000 × 28×28 take ~1 s) and switch to
+    it on the GUI thread. A bad file: ``failed(exc)`` with the :class:`DataFileError` (or
+    whatever the file provoked) and nothing changes; a good one: ``done()`` after the
+    switch."""
+
+    def arrived(dataset: Dataset) -> None:
+        switch_dataset(training, dataset)
+        if done is not None:
+            done()
+
+    _in_background(training, f"Importing {Path(path).name}…", lambda: load_dataset(path),
+                   arrived, failed)
+
+
+def check_image_folder_in_background(training: TrainingCommands, folder: str | Path,
+                                     found: Callable[[int], object],
+                                     failed: Callable[[BaseException], object]) -> None:
+    """Count the images of ``folder`` on the background worker (a folder of 60,000 files
+    takes a directory walk): ``found(count)``, or ``failed(exc)`` with the
+    :class:`DataFileError` when there is nothing to import."""
+    _in_background(training, f"Looking for images in {Path(folder).name}…",
+                   lambda: check_image_folder(folder), found, failed)
+
+
+def import_image_folder_in_background(training: TrainingCommands, folder: str | Path,
+                                      size: tuple[int, int] | None,
+                                      failed: Callable[[BaseException], object],
+                                      done: Callable[[], object] | None = None) -> None:
+    """Read a folder of PNG/JPEG images (see :mod:`..image_folder`) on the background
+    worker and switch to it on the GUI thread, saying how many files were unreadable.
+    Nothing usable: ``failed(exc)`` with the :class:`DataFileError`, and nothing changes."""
+
+    def arrived(result: FolderImport) -> None:
+        switch_dataset(training, result.dataset)
+        if result.skipped:
+            n = len(result.skipped)
+            training.session.say(f"Data: {data_description(result.dataset)} — skipped {n} "
+                                 f"unreadable file{'s' if n != 1 else ''}", 15000)
+        if done is not None:
+            done()
+
+    _in_background(training, f"Importing the images of {Path(folder).name}…",
+                   lambda: load_image_folder(folder, size), arrived, failed)
 
 
 def use_bundled_digits(training: TrainingCommands) -> None:
@@ -183,6 +217,7 @@ def use_bundled_digits(training: TrainingCommands) -> None:
     switch_dataset(training, bundled_digits())
 
 
-__all__ = ["FOLDER_SIZES", "IMPORT_KEY", "bundled_digits", "data_description",
-           "import_data_file", "import_data_file_in_background", "import_image_folder",
-           "open_model_file", "save_model_file", "switch_dataset", "use_bundled_digits"]
+__all__ = ["FOLDER_SIZES", "IMPORT_KEY", "bundled_digits", "check_image_folder_in_background",
+           "data_description", "import_data_file", "import_data_file_in_background",
+           "import_image_folder_in_background", "open_model_file", "save_model_file",
+           "switch_dataset", "use_bundled_digits"]
