@@ -187,6 +187,27 @@ def test_a_failed_job_says_so_and_the_trainer_is_built_on_the_worker(qtbot, wind
     assert window.controller.state is TrainingState.PAUSED
 
 
+@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)])
+def test_side_by_side_both_loss_charts_are_whole_on_screen(qtbot, window, size) -> None:
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.width() <= size[0] and window.height() <= size[1])
+    window.session.set_map_mode("both")
+    view = window.panels["training"].run_view
+    charts = (view.curves, view.beside)
+    assert view.beside.model_name == "Autoencoder" and view.curves.model_name == "VAE"
+
+    def whole() -> bool:  # once the docks have settled: nothing clips either chart
+        return all(c.isVisible() and c.viewport().visibleRegion().boundingRect()
+                   == c.viewport().rect() for c in charts)
+
+    qtbot.waitUntil(whole)
+    top, bottom = (c.mapTo(window, c.rect().topLeft()) for c in charts)
+    assert top.y() + view.curves.height() <= bottom.y()  # one above the other
+    assert all(c.height() >= 110 for c in charts)
+    window.session.set_map_mode("vae")  # one map: one chart, named by nothing else
+    assert not view.beside.isVisible() and view.curves.model_name == ""
+
+
 CLOSE_MID_TRAINING = textwrap.dedent("""
     import sys
     from PySide6.QtCore import QTimer

@@ -310,7 +310,10 @@ class TrainingPanel(Panel):
     def _on_state(self, state: TrainingState) -> None:
         self.set_state(state)
         p = self.session.last_progress
-        if p is not None and p.job_id == self.session.run_job:
+        # A run's own states re-describe it; whoever leaves them (Reset, a model file, a
+        # divergence) says what the bar shows instead.
+        run_states = (TrainingState.RUNNING, TrainingState.PAUSED, TrainingState.FINISHED)
+        if state in run_states and p is not None and p.job_id == self.session.run_job:
             self.show_run(p)
 
     def show_run(self, p: Progress) -> None:

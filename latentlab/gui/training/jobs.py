@@ -262,8 +262,8 @@ class JobWorker(QObject):
         next_tick = start
         try:
             while together is not None and not together.done and not should_stop():
-                round_reports = together.run_epoch(should_stop)
-                if round_reports is None:  # stopped between batches
+                # The round's reports reach the GUI from the trainers' histories (see emit).
+                if together.run_epoch(should_stop) is None:  # stopped between batches
                     return
                 if all(tr.epoch >= target for tr, target in zip(trainers, targets,
                                                                 strict=True)):
