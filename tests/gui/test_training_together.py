@@ -131,6 +131,10 @@ def test_progress_and_status_say_each_state(qtbot, window) -> None:
     wait_idle(qtbot, window)
     vae, ae = window.controller.epoch("vae"), window.controller.epoch("ae")
     assert bar.format() == f"paused: VAE {vae}/100000 · Autoencoder {ae}/100000"
+    pretrained = len(window.session.history("vae")) - vae, len(window.session.history("ae")) - ae
+    assert window.statusBar().currentMessage() == (
+        f"Paused the VAE and the Autoencoder at epochs {pretrained[0] + vae} and "
+        f"{pretrained[1] + ae} — Space or Resume continues")
     assert bar.value() == vae + ae and bar.maximum() == 200_000
     assert window._state_label.text() == "paused"
 
@@ -148,7 +152,9 @@ def test_progress_and_status_say_each_state(qtbot, window) -> None:
     n = vae + 2
     assert bar.format() == f"trained: VAE {n}/{n} · Autoencoder {n}/{n}"
     assert bar.value() == bar.maximum()
-    assert "Training" not in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage().startswith(
+        f"VAE and the Autoencoder trained to epochs {pretrained[0] + vae + 1 + n} and "
+        f"{pretrained[1] + ae + 1 + n}.")
 
     panel.lr_box.setValue(1000.0)  # a model diverges: the job stops with a message
     diverged: list[str] = []

@@ -225,17 +225,22 @@ class TrainingCommands(QObject):
         s.set_state_text(STATE_WORDS[state])
         if self.shutting_down:
             return
-        slot = s.primary_slot
-        name = s.slot_title(slot)
-        epoch = s.slot(slot).epoch
         if state is TrainingState.RUNNING:
-            names = " and the ".join(s.slot_title(x) for x in self.controller.running_slots())
-            s.say(f"Training the {names or name}…")
+            slots = self.controller.running_slots() or [s.primary_slot]
+        else:  # the slots of the run that just stopped or ended
+            p = s.last_progress
+            slots = list(p.slots) if p is not None and p.job_id == s.run_job else [
+                s.primary_slot]
+        names = " and the ".join(s.slot_title(x) for x in slots)
+        epochs = " and ".join(str(s.slot(x).epoch) for x in slots)
+        at = f"epoch{'s' if len(slots) > 1 else ''} {epochs}"
+        if state is TrainingState.RUNNING:
+            s.say(f"Training the {names}…")
         elif state is TrainingState.PAUSED:
-            s.say(f"Paused the {name} at epoch {epoch} — Space or Resume continues", 8000)
+            s.say(f"Paused the {names} at {at} — Space or Resume continues", 8000)
         elif state is TrainingState.FINISHED:
-            s.say(f"{name} trained to epoch {epoch}. Click the map to decode any z; Space "
-                  "trains another run.", 10000)
+            s.say(f"{names[0].upper()}{names[1:]} trained to {at}. Click the map to decode "
+                  "any z; Space trains another run.", 10000)
         else:  # IDLE, DIVERGED (the divergence message follows from _on_diverged)
             s.say("")
 
