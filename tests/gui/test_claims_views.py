@@ -100,7 +100,7 @@ def test_the_manifold_tiles_each_map_with_its_decodes_and_follows_pan_and_traini
     window.session.set_map_mode("both")
     assert mp.manifold_action in window.menus.menus["view"].actions()
     plain = tmp_path / "plain.png"
-    mp.export_png(str(plain), 800)
+    mp.export_png(str(plain), 800, 450)  # wide: the two maps side by side
     mp.manifold_action.trigger()  # the View menu item / the toolbar button
     _wait_manifold(qtbot, mp, list(Slot))
     for slot in Slot:
@@ -120,7 +120,7 @@ def test_the_manifold_tiles_each_map_with_its_decodes_and_follows_pan_and_traini
 
     # the export includes it
     tiled = tmp_path / "tiled.png"
-    mp.export_png(str(tiled), 800)
+    mp.export_png(str(tiled), 800, 450)
     a, b = QImage(str(plain)), QImage(str(tiled))
     assert a.size() == b.size()
     dark = [b.pixelColor(x, b.height() // 2).lightness() < 200 for x in range(0, b.width(), 7)]

@@ -60,14 +60,14 @@ def test_codebook_panel_follows_a_live_vqvae_and_marks_a_clicked_code_on_the_map
     qtbot.waitUntil(lambda: panel.model is model, timeout=TIMEOUT)
     assert sum(1 for slot, _ in refreshed if slot == Slot.AE) >= 2  # it moved during training
 
-    # Every code decoded as one thumbnail, row by row.
-    rows, cols = panel.grid
+    # Every code decoded as one thumbnail, row by row (as many a row as fit the panel).
+    rows, cols = panel.thumbnails.mosaic.tiles
     assert rows * cols >= 16 > (rows - 1) * cols
     h, w = window.session.dataset.image_shape
     shown = panel.thumbnails.mosaic.image
-    assert shown is not None
-    np.testing.assert_allclose(shown[h:2 * h, 0:w].reshape(-1),
-                               model.decode_codes(np.array([cols]))[0], atol=1e-6)
+    assert shown is not None and shown.shape == (rows * h, cols * w)
+    np.testing.assert_allclose(panel.thumbnails.mosaic.shown_bands()[0],
+                               model.decode_codes(np.arange(16)), atol=1e-6)
     # The usage histogram counts every image once, by the code it snaps to.
     images = window.session.dataset.images
     codes_of_images = model.quantise(model.encode(images)[0])

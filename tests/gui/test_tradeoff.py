@@ -96,13 +96,13 @@ def test_rate_distortion_points_accumulate_per_beta(
     x, y = panel.plotted_points()
     np.testing.assert_allclose(x, [low_fig.kl, 3.0, 1.0])
     np.testing.assert_allclose(y, [low_fig.recon, 25.0, 30.0])
-    labels = sorted(item.textItem.toPlainText() for item in panel._point_labels)
+    labels = sorted(item.textItem.toPlainText() for item in panel.chart.point_labels)
     assert labels == ["β=0.5", "β=1", "β=4"]
 
     panel._clear_button.click()
     assert panel.points == {}
     assert panel.plotted_points()[0].size == 0
-    assert panel._point_labels == []
+    assert panel.chart.point_labels == []
     with pytest.raises(ValueError, match="finite"):
         panel.record_point(1.0, float("nan"), 1.0)
 
@@ -160,11 +160,11 @@ def test_chart_frames_a_single_point_sensibly(panel: TradeoffPanel, trained) -> 
     model, report = trained
     panel.show_model(model, report)
     panel.record_current()  # the point sits exactly under the live marker
-    (x_lo, x_hi), (y_lo, y_hi) = panel._plot.getViewBox().viewRange()
+    (x_lo, x_hi), (y_lo, y_hi) = panel.chart.plot.getViewBox().viewRange()
     figures = panel.figures
     assert x_lo < 0.0 < figures.kl < x_hi  # KL axis starts at (just below) zero
     assert y_lo < figures.recon < y_hi
     assert y_hi - y_lo >= 1.0  # not zoomed into float noise (15-digit tick labels)
     panel.record_point(4.0, figures.recon + 10.0, 0.2)
-    (_, _), (y_lo, y_hi) = panel._plot.getViewBox().viewRange()
+    (_, _), (y_lo, y_hi) = panel.chart.plot.getViewBox().viewRange()
     assert y_lo < figures.recon and figures.recon + 10.0 < y_hi

@@ -42,7 +42,6 @@ class CodebookPanel(Panel):
         self.model: VQVAE | None = None
         self.counts = np.zeros(0, dtype=np.int64)
         self._asked = Asked()  # snapshots whose code usage the worker has not sent yet
-        self.grid = (0, 0)  # (rows, cols) of thumbnails
         self.heading = QLabel(_EMPTY)
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
@@ -51,6 +50,8 @@ class CodebookPanel(Panel):
         self.thumbnails.setToolTip("Every code decoded, row by row from code 0. Click one to "
                                    "mark its cell and the images that snap to it on the map.")
         self.thumbnails.scene().sigMouseClicked.connect(self._on_thumbnail_clicked)
+        self.thumbnails.arranged.connect(lambda: self._show_highlight(
+            self.session.highlighted_code))
         pen = pg.mkPen(HIGHLIGHT_COLOUR, width=3)
         pen.setCosmetic(True)
         self._frame = QGraphicsRectItem()
@@ -113,10 +114,8 @@ class CodebookPanel(Panel):
             return
         self.model = model
         k = model.n_codes
-        cols = math.ceil(math.sqrt(k))
-        self.grid = (math.ceil(k / cols), cols)
-        self.thumbnails.mosaic.show(model.decode_codes(np.arange(k)),
-                                    self.session.dataset.image_shape, *self.grid)
+        self.thumbnails.show_tiles([model.decode_codes(np.arange(k))],
+                                   self.session.dataset.image_shape, math.ceil(math.sqrt(k)))
         found = self.session.analysis.code_assignment(model)
         if found is None:  # on the worker: the usage follows (_on_analysed)
             self._asked.add(model)
@@ -157,9 +156,7 @@ class CodebookPanel(Panel):
 
     def tile_rect(self, code: int) -> QRectF:
         """Thumbnail ``code``'s rectangle in the mosaic's coordinates (image pixels)."""
-        h, w = self.session.dataset.image_shape
-        row, col = divmod(int(code), self.grid[1])
-        return QRectF(col * w, row * h, w, h)
+        return self.thumbnails.mosaic.tile_rect(code)
 
     def _show_highlight(self, code: int | None) -> None:
         shown = self.model is not None and code is not None and code < self.model.n_codes
@@ -172,13 +169,7 @@ class CodebookPanel(Panel):
     # -- clicks ---------------------------------------------------------------------------
     def code_at(self, x: float, y: float) -> int | None:
         """The code whose thumbnail holds mosaic point (x, y), if any."""
-        if self.model is None:
-            return None
-        h, w = self.session.dataset.image_shape
-        row, col = math.floor(y / h), math.floor(x / w)
-        code = row * self.grid[1] + col
-        inside = 0 <= col < self.grid[1] and 0 <= row < self.grid[0]
-        return code if inside and code < self.model.n_codes else None
+        return None if self.model is None else self.thumbnails.mosaic.tile_at(x, y)
 
     def pick(self, code: int | None) -> None:
         """Highlight ``code`` (again: highlight nothing)."""

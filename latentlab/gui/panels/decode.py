@@ -5,22 +5,27 @@ printed.
 Images are ``ImageItem(axisOrder='row-major')`` with fixed levels 0..1 (no auto-levelling
 flicker) in aspect-locked, non-interactive view boxes; Qt scales them nearest-neighbour.
 Text lives in ordinary ``QLabel``s, so changing it never re-lays-out the graphics scene.
+With both maps shown, the two models' rows stand side by side when that draws the images
+larger (a wide dock), else one above the other.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QFont, QFontDatabase, QResizeEvent
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from latentlab.core import Model
 from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
 from ..slots import SLOT_TITLES, ModelKind, Slot
+from ..widgets.elided_label import ElidedLabel
 from ..widgets.image_view import image_view
 from .base import Panel
+
+IMAGE_MIN = 64  # px: an 8×8 digit at 8 screen pixels a pixel
 
 
 class _SlotRow(QWidget):
@@ -28,14 +33,13 @@ class _SlotRow(QWidget):
         super().__init__()
         self.slot = slot
         self.title = QLabel(f"<b>{SLOT_TITLES[slot]}</b>")
-        self.decoded_view, self.decoded = image_view(90)
-        self.nearest_view, self.nearest = image_view(90)
-        self.decoded_caption = QLabel("decoded z\n")
-        self.nearest_caption = QLabel("nearest training image\n")
+        self.decoded_view, self.decoded = image_view(IMAGE_MIN)
+        self.nearest_view, self.nearest = image_view(IMAGE_MIN)
+        self.decoded_caption = ElidedLabel("decoded z\n")
+        self.nearest_caption = ElidedLabel("nearest training image\n")
         for caption in (self.decoded_caption, self.nearest_caption):
             caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             caption.setStyleSheet("color: #444;")
-            caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.z_text = QLabel("")
         # Text that changes every frame must not re-lay-out the window around it.
         self.z_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -70,11 +74,11 @@ class DecodeView(Panel):
             "everywhere, the model memorises rather than generalises.")
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.rows: dict[str, _SlotRow] = {slot: _SlotRow(slot, mono) for slot in Slot}
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        for row in self.rows.values():
-            layout.addWidget(row, 1)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(0)
+        self.side_by_side = False  # the rows' arrangement (with both shown)
+        self._place_rows()
         self.decodes = 0
         self._details_due: set[str] = set()
         self._details_timer = QTimer(self)
@@ -107,6 +111,7 @@ class DecodeView(Panel):
         slots = self.session.visible_slots()
         for slot, row in self.rows.items():
             row.setVisible(slot in slots)
+        self._arrange()
         for slot in slots:
             self.redecode(slot)
 
@@ -114,6 +119,46 @@ class DecodeView(Panel):
         """Decode the session's current z for ``slot`` with its model (if it is shown)."""
         if slot in self.session.visible_slots():
             self.show_decoded(slot, self.session.model(slot), self.session.current_z(slot))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Rows side by side when that draws the images larger and the panel is wide enough
+        for both rows' minimum; otherwise one above the other."""
+        shown = self._shown_rows()
+        side = False
+        if len(shown) == 2:
+            row_min = shown[0].minimumSizeHint()
+            extra = row_min.height() - IMAGE_MIN  # title, captions, z text, margins
+            w, h = self.width(), self.height()
+            stacked = min(w / 2, h / 2 - extra)
+            beside = min(w / 4, h - extra)
+            side = beside > stacked and w >= 2 * row_min.width()
+        if side != self.side_by_side:
+            self.side_by_side = side
+            self._place_rows()
+
+    def minimumSizeHint(self) -> QSize:
+        """The rows' minimum one above the other, whatever their arrangement: were it that
+        of two rows side by side, a dock made narrower could never get narrow enough to
+        stack them."""
+        shown = self._shown_rows() or list(self.rows.values())[:1]
+        hints = [row.minimumSizeHint() for row in shown]
+        return QSize(max(h.width() for h in hints), sum(h.height() for h in hints))
+
+    def _shown_rows(self) -> list[_SlotRow]:
+        return [row for row in self.rows.values() if not row.isHidden()]
+
+    def _place_rows(self) -> None:
+        for i, row in enumerate(self.rows.values()):
+            self._grid.removeWidget(row)
+            at = (0, i) if self.side_by_side else (i, 0)
+            self._grid.addWidget(row, *at)
+        for i in range(len(self.rows)):
+            self._grid.setRowStretch(i, 0 if self.side_by_side and i else 1)
+            self._grid.setColumnStretch(i, 1 if self.side_by_side or not i else 0)
 
     def image(self, slot: str) -> np.ndarray | None:
         """The (D,) image currently shown for ``slot`` (tests compare it with the core)."""

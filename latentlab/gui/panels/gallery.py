@@ -42,6 +42,7 @@ from latentlab.core import limits
 from latentlab.core.vqvae import VQVAE
 
 from ..session import LabSession
+from ..widgets.flow_layout import FlowLayout
 from ..widgets.mosaic import MosaicView
 from .base import Panel
 
@@ -112,7 +113,8 @@ class GalleryPanel(Panel):
         self._count_box = QComboBox()
         for n in SAMPLE_COUNTS:
             self._count_box.addItem(f"{n} samples", n)
-        self._count_box.setToolTip("How many samples to show (a square grid).")
+        self._count_box.setToolTip("How many samples to show (a square grid in exports; on "
+                                   "screen, as many a row as shows them largest).")
         self._count_box.currentIndexChanged.connect(self._on_count_changed)
 
         self._t_slider = QSlider(Qt.Orientation.Horizontal)
@@ -162,17 +164,16 @@ class GalleryPanel(Panel):
         row1.addWidget(t_label)
         row1.addWidget(self._t_slider, 1)
         row1.addWidget(self._t_box)
-        row2 = QHBoxLayout()
-        row2.addWidget(self._count_box)
-        row2.addWidget(self._resample_button)
-        row2.addStretch(1)
-        row2.addWidget(self._fixed_box)
-        row2.addWidget(self._seed_box)
+        row2 = FlowLayout()  # wraps in a narrow dock instead of scrolling it sideways
+        for widget in (self._count_box, self._resample_button, self._fixed_box,
+                       self._seed_box):
+            row2.addWidget(widget)
         self._controls_row1 = row1
         self._controls_row2 = row2
 
         self._caption = QLabel()
         self._caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._caption.setWordWrap(True)
         self._caption.setToolTip("Click a sample to show its z on the latent map.")
 
     def _build_view(self) -> None:
@@ -186,6 +187,7 @@ class GalleryPanel(Panel):
         highlight.setVisible(False)
         view.view_box.addItem(highlight)
         view.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        view.arranged.connect(self._place_highlight)
         self._view = view
         self._mosaic = view.mosaic
         self.view_box = view.view_box
@@ -289,21 +291,11 @@ class GalleryPanel(Panel):
 
     def tile_at(self, x: float, y: float) -> int | None:
         """Index of the tile containing view point (x, y) (image pixels), or None if outside."""
-        if self._z is None:
-            return None
-        h, w = self._image_shape
-        col = math.floor(x / w)
-        row = math.floor(y / h)
-        if not (0 <= col < self._grid and 0 <= row < self._grid):
-            return None
-        index = row * self._grid + col
-        return index if index < self._z.shape[0] else None
+        return None if self._z is None else self._mosaic.tile_at(x, y)
 
     def tile_rect(self, index: int) -> QRectF:
         """Rectangle of tile ``index`` in view coordinates (image pixels)."""
-        h, w = self._image_shape
-        row, col = divmod(int(index), self._grid)
-        return QRectF(col * w, row * h, w, h)
+        return self._mosaic.tile_rect(index)
 
     def select_tile(self, index: int) -> None:
         """Mark tile ``index`` and emit ``latentPicked`` with its z."""
@@ -363,8 +355,7 @@ class GalleryPanel(Panel):
                 )
             self._image_shape = (side, side)
             h, w = side, side
-        if self._mosaic.show(self._images, self._image_shape, self._grid, self._grid):
-            self._place_highlight()
+        self._view.show_tiles([self._images], self._image_shape, self._grid)
 
     def _place_highlight(self) -> None:
         if self._selected is None:

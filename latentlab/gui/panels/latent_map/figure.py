@@ -1,5 +1,6 @@
-"""The maps as a figure: the one legend above them (its columns fit the dock) and the PNG
-and SVG exports, laid out at a fixed scene width so text and points scale with the PNG."""
+"""The maps as a figure: the one legend above them (its columns fit the dock), two maps side
+by side in a wide view and one above the other in a tall one, and the PNG and SVG exports,
+laid out at a fixed scene width so text and points scale with the PNG."""
 
 from __future__ import annotations
 
@@ -28,6 +29,30 @@ class MapFigure:
         self.legend = pg.LegendItem(colCount=1, labelTextSize=LEGEND_TEXT, horSpacing=10,
                                     frame=False, labelTextColor="#222")
         self.legend_samples: list[pg.ScatterPlotItem] = []
+        self.plots: list[pg.PlotItem] = []  # the maps shown, in order
+        self.stacked: bool | None = None  # the maps one above the other (None: not placed)
+
+    def show_maps(self, plots: list[pg.PlotItem]) -> None:
+        """Show the legend and ``plots`` (the maps of the visible slots), placed afresh."""
+        self.plots = plots
+        self.stacked = None
+        self.place()
+
+    def place(self, width: float | None = None, height: float | None = None) -> None:
+        """The legend, then the maps: side by side in a wide view (or a figure of ``width``
+        × ``height``), one above the other in a tall one. Two equal-scale maps side by side
+        in a tall dock are each half its width; stacked, each is as wide as the dock."""
+        if width is None or height is None:
+            width, height = self.view.width(), self.view.height()
+        stacked = len(self.plots) > 1 and height > width
+        if stacked == self.stacked:
+            return
+        self.stacked = stacked
+        ci = self.view.ci
+        ci.clear()
+        ci.addItem(self.legend, row=0, col=0, colspan=1 if stacked else len(self.plots))
+        for i, plot in enumerate(self.plots):
+            ci.addItem(plot, row=1 + i if stacked else 1, col=0 if stacked else i)
 
     def fill_legend(self, groups: list[tuple[np.ndarray | None, str, str]]) -> None:
         """One entry per (indices, name, colour) group, at most MAX_LEGEND_ENTRIES."""
@@ -78,15 +103,18 @@ class MapFigure:
     def laid_out_as_figure(self, width: int, height: int) -> Iterator[None]:
         """Lay the maps and legend out at ``width``:``height`` as a figure FIGURE_WIDTH
         scene units wide (so text and points scale with the PNG, whatever the dock's size),
-        with the legend's text at a size a printed figure can read; then give them back."""
+        two maps stacked or side by side by the figure's shape, with the legend's text at a
+        size a printed figure can read; then give them back."""
         layout = self.view.ci
         shown = layout.geometry()
         self._set_legend_text(EXPORT_LEGEND_TEXT)
+        self.place(width, height)
         layout.setGeometry(QRectF(0, 0, FIGURE_WIDTH, FIGURE_WIDTH * height / width))
         try:
             yield
         finally:
             self._set_legend_text(LEGEND_TEXT)
+            self.place()
             layout.setGeometry(shown)
 
     def _set_legend_text(self, size: str) -> None:

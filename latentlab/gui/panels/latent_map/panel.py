@@ -156,16 +156,14 @@ class LatentMapPanel(Panel):
         slots = self.visible_slots()
         self.toolbar.show_mode(mode, slots)
         self._mode = mode
-        self.view.ci.clear()
         # Equal axis scales in every mode: side by side, unequal scales squashed the
         # prior's circles into ellipses and made the two maps' geometry incomparable.
         for m in self.maps.values():
             m.vb.setAspectLocked(True, 1.0)
             m.fit(force=True)
         self._hint.setText(_HINTS[mode == BOTH])
-        self.view.ci.addItem(self.legend, row=0, col=0, colspan=len(slots))
-        for col, slot in enumerate(slots):
-            self.view.ci.addItem(self.maps[slot].plot, row=1, col=col)
+        self.figure.show_maps([self.maps[slot].plot for slot in slots])
+        for slot in slots:
             self.maps[slot].set_current(self.session.point(slot))
         self.smoothness.show_slots(slots)
         self._hide_hover()
@@ -351,6 +349,7 @@ class LatentMapPanel(Panel):
         elif kind in (QEvent.Type.Leave, QEvent.Type.Resize):
             self._hide_hover()  # a card left behind would point at nothing
             if kind == QEvent.Type.Resize:
+                self.figure.place()
                 self.figure.fit_legend()
         elif kind == QEvent.Type.ToolTip and self.hover_card.isVisible():
             return True  # a tooltip (e.g. a prior circle's) would cover the hover card

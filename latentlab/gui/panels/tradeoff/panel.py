@@ -1,49 +1,37 @@
 """The β trade-off panel (the article's panel 2) with a rate-distortion chart.
 
-Top: a fixed handful of data images (one per label when labels are known) above their
-reconstructions, then a row of random generations, each drawn by the shared mosaic widget.
+Top: a fixed handful of data images (one per label when labels are known), each above its
+reconstruction, then random generations, each set drawn by the shared mosaic widget (as many
+tiles a row as show them largest in the panel).
 Below them the per-sample figures of the current model on the whole data set,
 ``Recon: … KL: … Total: … (β = …)``, the session's ``model.evaluate`` (the mean encoding,
 no sampling, so the figures do not flicker). Bottom: a rate-distortion chart, x = KL (rate),
 y = reconstruction (distortion), collecting one point per β the user has trained
-(``record_point``), plus a hollow marker for where the live model is right now.
+(``record_point``), plus a hollow marker for where the live model is right now (:mod:`.chart`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from latentlab.core import Model
-from latentlab.core.io import atomic_write_path
 from latentlab.core.loss_labels import AT_MU, RUNNING
 
-from ..analysis import Asked
-from ..session import LabSession
-from ..slots import Slot, has_kl
-from ..widgets.mosaic import Mosaic, untile
-from .base import Panel
+from ...analysis import Asked
+from ...session import LabSession
+from ...slots import Slot, has_kl
+from ...widgets.mosaic import MosaicView
+from ..base import Panel
+from .chart import RateDistortionChart
 
-__all__ = ["TradeoffPanel"]
+__all__ = ["TradeoffPanel", "pick_examples"]
 
 N_SHOWN = 10
 GENERATION_SEED = 2024
-POINT_COLOR = (70, 130, 200)
-NOW_COLOR = (255, 165, 0)
-COLLAPSE_COLOR = (200, 40, 40)
 
 
 def pick_examples(labels: np.ndarray | None, n_images: int, count: int = N_SHOWN) -> np.ndarray:
@@ -86,9 +74,6 @@ class TradeoffPanel(Panel):
         # A recorded point whose model's diagnostics (collapsed or not) are on their way.
         self._collapse_pending: tuple[Any, float, float, float] | None = None
         self._generation_seed = GENERATION_SEED
-        self._points: dict[float, tuple[float, float]] = {}
-        self._collapsed: set[float] = set()  # β keys of points whose latent collapsed
-        self._point_labels: list[pg.TextItem] = []
 
         self._heading = QLabel()
         font = self._heading.font()
@@ -125,9 +110,12 @@ class TradeoffPanel(Panel):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addWidget(self._view, 4)
+        layout.addWidget(self._recon_title)
+        layout.addWidget(self._recon_view, 4)
+        layout.addWidget(self._gen_title)
+        layout.addWidget(self._gen_view, 2)
         layout.addWidget(self._figures_label)
-        layout.addWidget(self._chart, 3)
+        layout.addWidget(self.chart, 3)
         layout.addLayout(self._chart_buttons)
         self.bind()
 
@@ -144,9 +132,7 @@ class TradeoffPanel(Panel):
         self._asked.clear()
         self._record_when_ready = None
         self._collapse_pending = None
-        self._points.clear()
-        self._collapsed.clear()
-        self._redraw_points()
+        self.chart.clear_points()
         ds = self.session.dataset
         self._image_shape = ds.image_shape
         self._example_index = pick_examples(ds.labels, len(ds))
@@ -170,77 +156,21 @@ class TradeoffPanel(Panel):
 
     # ------------------------------------------------------------------ construction
     def _build_images(self) -> None:
-        view = pg.GraphicsLayoutWidget()
-        view.setBackground("w")
-        view.setMinimumHeight(150)
-        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        view.setToolTip(
-            "Top: data images and, below each, its reconstruction (quality).\n"
-            "Bottom: images decoded from random z ~ N(0, I) (diversity)."
-        )
-        ci = view.ci
-        ci.setContentsMargins(2, 2, 2, 2)
-        ci.setSpacing(2)
-        ci.addLabel(
-            "Originals (top) and reconstructions (bottom): quality",
-            row=0,
-            col=0,
-            color="#333333",
-            size="9pt",
-        )
-        recon_vb = ci.addViewBox(
-            row=1, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
-        )
-        ci.addLabel("Random generations: diversity", row=2, col=0, color="#333333", size="9pt")
-        gen_vb = ci.addViewBox(
-            row=3, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
-        )
-        ci.layout.setRowStretchFactor(1, 2)
-        ci.layout.setRowStretchFactor(3, 1)
-        self._view = view
-        self._recon_strip = Mosaic(recon_vb)
-        self._gen_strip = Mosaic(gen_vb)
+        def title(text: str) -> QLabel:
+            label = QLabel(text)
+            label.setWordWrap(True)
+            label.setStyleSheet("color: #333;")
+            return label
+
+        self._recon_title = title("Originals, each above its reconstruction: quality")
+        self._recon_view = MosaicView(minimum=(140, 70))
+        self._recon_view.setToolTip("Data images and, below each, its reconstruction.")
+        self._gen_title = title("Random generations: diversity")
+        self._gen_view = MosaicView(minimum=(140, 40))
+        self._gen_view.setToolTip("Images decoded from random z ~ N(0, I).")
 
     def _build_chart(self) -> None:
-        chart = pg.PlotWidget()
-        chart.setBackground("w")
-        chart.setMinimumHeight(160)
-        plot = chart.getPlotItem()
-        plot.setTitle("Rate-distortion (one point per β)", color="#333333", size="10pt")
-        plot.setLabel("bottom", "KL (rate), nats per sample")
-        plot.setLabel("left", "Recon (distortion)")
-        plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)  # the range follows the points (_fit_chart)
-        plot.hideButtons()
-        chart.setToolTip(
-            "Each filled point is a β you trained: KL (rate, how much the code says about\n"
-            "the image) against reconstruction error (distortion). Low β: high rate, low\n"
-            "distortion; high β: low rate, blurrier reconstructions.\n"
-            "A red cross is a β whose latent collapsed (no dim carries information).\n"
-            "The hollow orange ring is the model being shown right now."
-        )
-        self._curve = pg.PlotDataItem(
-            pen=pg.mkPen((150, 150, 150), width=1, style=Qt.PenStyle.DashLine)
-        )
-        plot.addItem(self._curve)
-        self._scatter = pg.ScatterPlotItem(
-            size=9, brush=pg.mkBrush(POINT_COLOR), pen=pg.mkPen("w", width=1)
-        )
-        plot.addItem(self._scatter)
-        self._collapsed_scatter = pg.ScatterPlotItem(
-            size=13, symbol="x", brush=pg.mkBrush(COLLAPSE_COLOR), pen=pg.mkPen(None))
-        plot.addItem(self._collapsed_scatter)
-        self._collapse_label = pg.TextItem("", color=COLLAPSE_COLOR, anchor=(-0.08, -0.3))
-        self._collapse_label.setVisible(False)
-        plot.addItem(self._collapse_label)
-        self._now = pg.ScatterPlotItem(
-            size=14, brush=pg.mkBrush(None), pen=pg.mkPen(NOW_COLOR, width=2)
-        )
-        plot.addItem(self._now)
-        self._chart = chart
-        self._plot = plot
-
+        self.chart = RateDistortionChart()
         self._record_button = QPushButton("Add current β")
         self._record_button.setToolTip("Pin the shown model's figures as the point for its β.")
         self._record_button.clicked.connect(self.record_current)
@@ -272,35 +202,31 @@ class TradeoffPanel(Panel):
     @property
     def points(self) -> dict[float, tuple[float, float]]:
         """Rate-distortion points: {β rounded to 3 digits: (recon, kl)}, sorted by β."""
-        return dict(sorted(self._points.items()))
+        return dict(sorted(self.chart.points.items()))
 
     def shown_images(self) -> dict[str, np.ndarray]:
         """The images drawn right now, read back from the mosaics: ``originals``,
         ``reconstructions`` and ``generations``, each (n, H*W); empty before a model."""
         shown: dict[str, np.ndarray] = {}
-        recon_grid = self._recon_strip.item.image
-        if recon_grid is not None:
-            tiles = untile(np.asarray(recon_grid), self._image_shape)
-            half = tiles.shape[0] // 2
-            shown["originals"] = tiles[:half]
-            shown["reconstructions"] = tiles[half:]
-        gen_grid = self._gen_strip.item.image
-        if gen_grid is not None:
-            shown["generations"] = untile(np.asarray(gen_grid), self._image_shape)
+        pairs = self._recon_view.mosaic.shown_bands()
+        if pairs:
+            shown["originals"], shown["reconstructions"] = pairs
+        generations = self._gen_view.mosaic.shown_bands()
+        if generations:
+            shown["generations"] = generations[0]
         return shown
 
     def collapsed_betas(self) -> list[float]:
         """The recorded βs whose model had no active latent dim, ascending."""
-        return sorted(self._collapsed)
+        return sorted(self.chart.collapsed)
 
     def collapse_label_text(self) -> str:
         """The chart's collapse annotation ("" when no point collapsed)."""
-        return self._collapse_label.toPlainText() if self._collapsed else ""
+        return self.chart.collapse_label_text()
 
     def plotted_points(self) -> tuple[np.ndarray, np.ndarray]:
         """(x = KL, y = reconstruction) of the recorded points as drawn on the chart."""
-        x, y = self._scatter.getData()
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        return self.chart.plotted_points()
 
     def show_model(self, model: Any, report: Any = None) -> None:
         """Show ``model`` (an independent snapshot, GUI thread). ``report`` is the latest
@@ -319,16 +245,7 @@ class TradeoffPanel(Panel):
                      collapsed: bool = False) -> None:
         """Add (or replace) the rate-distortion point for ``beta`` (rounded to 3 digits);
         ``collapsed``: its model had no active latent dim."""
-        values = (float(beta), float(recon), float(kl))
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"rate-distortion point must be finite, got {values}")
-        key = round(values[0], 3)
-        self._points[key] = (values[1], values[2])
-        if collapsed:
-            self._collapsed.add(key)
-        else:
-            self._collapsed.discard(key)
-        self._redraw_points()
+        self.chart.record(beta, recon, kl, collapsed)
 
     def record_current(self) -> None:
         """Record the shown figures as the point for the current β (marked collapsed once
@@ -347,19 +264,11 @@ class TradeoffPanel(Panel):
     def export_chart_png(self, path: str, width: int = 1000) -> None:
         """Write the rate-distortion chart as a PNG ``width`` pixels wide (height follows
         the chart's aspect), atomically; never opens a dialog."""
-        if width < 1:
-            raise ValueError(f"export width must be positive, got {width}")
-        exporter = ImageExporter(self._plot)
-        params = exporter.parameters()
-        params["width"] = int(width)
-        params["background"] = pg.mkColor("w")
-        atomic_write_path(path, exporter.export)
+        self.chart.export_png(path, width)
 
     def clear_points(self) -> None:
         """Remove every rate-distortion point."""
-        self._points.clear()
-        self._collapsed.clear()
-        self._redraw_points()
+        self.chart.clear_points()
 
     # ------------------------------------------------------------------ internals
     def _refresh(self) -> None:
@@ -369,10 +278,10 @@ class TradeoffPanel(Panel):
             self._set_figures(None, None)
             return
         if not analysis.fits(model):
-            self._recon_strip.clear()
-            self._gen_strip.clear()
+            self._recon_view.mosaic.clear()
+            self._gen_view.mosaic.clear()
             self._figures = self._figures_model = None
-            self._now.setData([], [])
+            self.chart.show_now(None, None)
             self._update_texts(
                 f"This model expects {model.input_dim} pixels per image; "
                 f"the data has {analysis.dataset.images.shape[1]}."
@@ -380,12 +289,11 @@ class TradeoffPanel(Panel):
             return
         n = self._examples.shape[0]
         recon = np.asarray(model.reconstruct(self._examples), dtype=np.float32)
-        both = np.concatenate([self._examples, recon], axis=0)
-        self._recon_strip.show(both, self._image_shape, 2, max(1, n))
+        self._recon_view.show_tiles([self._examples, recon], self._image_shape, n)
         rng = np.random.default_rng(self._generation_seed)
         _, generated = model.sample(n, temperature=1.0, rng=rng)
-        self._gen_strip.show(np.asarray(generated, dtype=np.float32), self._image_shape, 1,
-                             max(1, n))
+        self._gen_view.show_tiles([np.asarray(generated, dtype=np.float32)], self._image_shape,
+                                  n)
         figures = analysis.evaluate(model, self._beta)
         if figures is None:  # on the worker: the figures before stay until it answers
             self._asked.add(model)
@@ -414,10 +322,9 @@ class TradeoffPanel(Panel):
         """Show ``figures`` (a LossReport of ``model``, or None for none)."""
         self._figures, self._figures_model = figures, model
         if figures is not None and self._is_vae(model):
-            self._now.setData([figures.kl], [figures.recon])
+            self.chart.show_now(figures.kl, figures.recon)
         else:
-            self._now.setData([], [])
-        self._fit_chart()
+            self.chart.show_now(None, None)
         self._update_texts()
 
     @staticmethod
@@ -449,53 +356,3 @@ class TradeoffPanel(Panel):
         analysis = self.session.analysis
         n = analysis.sample_size
         return "" if n >= len(analysis.dataset) else f", on a {n:,}-image sample"
-
-    def _redraw_points(self) -> None:
-        for label in self._point_labels:
-            self._plot.removeItem(label)
-        self._point_labels.clear()
-        items = sorted(self._points.items())
-        kls = [kl for _, (_, kl) in items]
-        recons = [recon for _, (recon, _) in items]
-        self._scatter.setData(kls, recons)
-        self._curve.setData(kls, recons)
-        collapsed = [(beta, self._points[beta]) for beta in sorted(self._collapsed)]
-        self._collapsed_scatter.setData([kl for _, (_, kl) in collapsed],
-                                        [recon for _, (recon, _) in collapsed])
-        self._collapse_label.setVisible(bool(collapsed))
-        if collapsed:
-            first, (recon, kl) = collapsed[0]
-            self._collapse_label.setText(f"posterior collapse (β = {first:g})")
-            self._collapse_label.setPos(kl, recon)
-        for beta, (recon, kl) in items:
-            label = pg.TextItem(f"β={beta:g}", color=(40, 40, 40), anchor=(0.5, 1.15))
-            label.setPos(kl, recon)
-            self._plot.addItem(label)
-            self._point_labels.append(label)
-        self._fit_chart()
-
-    def _fit_chart(self) -> None:
-        """Frame the recorded points and the live marker, KL from 0, with room for labels.
-
-        Autorange would zoom into a single point until the tick labels are 15 digits long,
-        so the range is set here with a minimum span."""
-        xs = [kl for recon, kl in self._points.values()]
-        ys = [recon for recon, kl in self._points.values()]
-        now_x, now_y = self._now.getData()
-        xs += [float(v) for v in now_x]
-        ys += [float(v) for v in now_y]
-        if not xs:
-            self._plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
-            return
-        x_hi = max(max(xs), 1.0)
-        y_lo, y_hi = min(ys), max(ys)
-        min_span = max(1.0, 0.05 * max(abs(y_lo), abs(y_hi)))
-        if y_hi - y_lo < min_span:
-            mid = 0.5 * (y_lo + y_hi)
-            y_lo, y_hi = mid - 0.5 * min_span, mid + 0.5 * min_span
-        y_pad = 0.12 * (y_hi - y_lo)
-        self._plot.setRange(
-            xRange=(-0.08 * x_hi, 1.12 * x_hi),
-            yRange=(y_lo - y_pad, y_hi + 2 * y_pad),  # extra room above for the β labels
-            padding=0.0,
-        )
