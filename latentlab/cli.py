@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -31,6 +32,7 @@ from .core.io import WriteFailed, atomic_write_text, writable_target
 from .core.loss_labels import AT_MU, JSON_FIELDS, SAMPLED, VQ_JSON_FIELDS
 from .core.pca import pca_reconstruction_mse
 from .core.registry import ModelKind
+from .core.smoothness import measure_smoothness
 from .core.stacked import MAX_MODELS, StackedTrainer
 from .core.trainer import (
     ARTICLE_TARGET,
@@ -240,6 +242,20 @@ def final_figures(model: Model, config: TrainConfig, images: np.ndarray) -> dict
     return figures
 
 
+def smoothness_figures(model: Model, images: np.ndarray) -> dict[str, Any] | None:
+    """:func:`~latentlab.core.smoothness.measure_smoothness` of the trained model with its
+    defaults, JSON-ready (NaN, as "in the gaps" without gaps, → null); ``{"problem": …}``
+    when the codes span no region; None for a 1-D latent (no plane)."""
+    if model.latent_dim < 2:
+        return None
+    try:
+        figures = measure_smoothness(model, images).figures()
+    except ValueError as exc:  # e.g. a collapsed latent: every code the same
+        return {"problem": str(exc)}
+    return {k: None if isinstance(v, float) and math.isnan(v) else v
+            for k, v in figures.items()}
+
+
 def _load_data(args: argparse.Namespace) -> Dataset:
     """The bundled digits, or the data set named by ``--data`` (DataFileError if bad)."""
     return load_data(args.data, args.image_size)
@@ -282,6 +298,7 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result.update(final_figures(trainer.model, config, data.images))
         if trainer.history:
             result["train_total"] = trainer.history[-1].total
+        result["smoothness"] = smoothness_figures(trainer.model, data.images)
         fields = VQ_JSON_FIELDS if isinstance(trainer.model, VQVAE) else JSON_FIELDS
         result["measured"] = {k: v for k, v in fields.items() if k in result}
     else:

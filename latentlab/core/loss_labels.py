@@ -52,6 +52,14 @@ SAMPLED = Measure(
 _RECON = ("reconstruction loss (VAE, VQ-VAE: binary cross-entropy summed over an image's "
           "pixels; AE, linear: squared error per pixel)")
 _VQ = "evaluation of the trained VQ-VAE on all images with z_e snapped to its nearest code"
+_SMOOTHNESS = ("core.smoothness.measure_smoothness of the trained model with its defaults: "
+               "grid x grid decodes over +-span_sigma sigma of every image's code along z1, z2 "
+               "(the codes' PCA plane for K > 2); off_share / off_share_in_gaps: shares of "
+               "decodes farther from every one of n_reference images than threshold, the "
+               "percentile-th percentile of the reconstructions' distances, over the region / "
+               "in its gap cells (farther than gap_radius sigma from every code; null: none); "
+               "change_mean / change_max: distance between neighbouring decodes per sigma "
+               "(docs/claims.md section 3); null for a 1-D latent")
 JSON_FIELDS = {
     "recon": f"{_RECON}: {AT_MU.long}",
     "kl": f"KL(q(z|x) || N(0, I)) per image, 0 for a deterministic model: {AT_MU.long}",
@@ -66,6 +74,7 @@ JSON_FIELDS = {
                         "null if none or no target",
     "seconds_to_target": "training seconds up to epochs_to_target (the checks' evaluation "
                          "time excluded)",
+    "smoothness": _SMOOTHNESS,
 }
 #: The same for a VQ-VAE, whose figures are at the snapped code and whose term beside the
 #: reconstruction is the VQ loss.
@@ -78,6 +87,7 @@ VQ_JSON_FIELDS = {
     "quantisation": f"squared distance from z_e to its code per image: {_VQ}",
     "perplexity": f"exp(entropy of the share of images per code): {_VQ}",
     "used_codes": f"codes at least one image snaps to: {_VQ}",
+    "smoothness": f"{_SMOOTHNESS}; the decoder snaps each z to its nearest code",
     "dead_codes_reseeded": "codes no image chose in a training window of 32 × codes samples, "
                            "moved onto recent encoder outputs, counted over the whole run",
     "train_total": "total of the last epoch: mean over the epoch's minibatches while "

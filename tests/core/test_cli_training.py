@@ -49,3 +49,19 @@ def test_sweep_trains_its_betas_together_as_separate_runs_would() -> None:
     assert rows[0]["seconds"] == rows[1]["seconds"]  # one pass trained both
     assert float(rows[0]["kl"]) > float(rows[1]["kl"])
     assert np.isfinite([float(r["total"]) for r in rows]).all()
+
+
+def test_train_json_reports_the_smoothness_of_the_trained_model(tmp_path) -> None:
+    from latentlab.core import load_digits, load_model
+    from latentlab.core.smoothness import measure_smoothness
+
+    out = tmp_path / "ae.npz"
+    result = _train_json("--model", "ae", "--epochs", "5", "--out", str(out))
+    expected = measure_smoothness(load_model(out).model, load_digits().images).figures()
+    shown = result["smoothness"]
+    assert set(shown) == set(expected)
+    for name, value in expected.items():
+        assert shown[name] == (None if value != value else pytest.approx(value)), name
+    assert "smoothness" in result["measured"]
+    assert _train_json("--model", "ae", "--epochs", "1", "--latent-dim", "1")["smoothness"] \
+        is None  # a 1-D latent has no plane to measure over

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from latentlab.core import Model
@@ -82,6 +82,15 @@ def collapse_warning(diag: LatentDiagnostics, beta: float | None = None) -> str:
     if diag.n_active == 0:
         text += " The decoder ignores z and draws much the same image for every input."
     return text + " " + collapse_advice(beta)
+
+
+class _Chart(pg.PlotWidget):
+    """The bar chart, preferring a modest height: pyqtgraph's 640×480 hint made the panel
+    taller than a 1080-pixel screen's dock, so the smoothness section below it needed a
+    scroll; it still takes whatever room the dock has (Expanding)."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 220)
 
 
 class DiagnosticsPanel(Panel):
@@ -170,7 +179,7 @@ class DiagnosticsPanel(Panel):
         self.smoothness.refresh()
 
     def _build_chart(self) -> None:
-        chart = pg.PlotWidget()
+        chart = _Chart()
         chart.setBackground("w")
         chart.setMinimumHeight(150)
         chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

@@ -36,8 +36,8 @@ from ..session import LabSession
 from ..slots import Slot
 from .map_plot import subscript
 
-__all__ = ["SlotSmoothness", "SmoothnessCaptions", "SmoothnessTable", "SmoothnessWatch",
-           "caption_text", "how_measured", "shown_plane"]
+__all__ = ["CAPTION_FORMS", "SlotSmoothness", "SmoothnessCaptions", "SmoothnessTable",
+           "SmoothnessWatch", "caption_text", "how_measured", "shown_plane"]
 
 Observe = Callable[[SignalInstance, Callable[..., Any]], None]
 
@@ -165,28 +165,33 @@ def _axes(plane: LatentPlane | None) -> str:
                         for name in plane.axis_names)
 
 
+#: The caption's forms, longest first: the first that fits the map's width is shown.
+CAPTION_FORMS = ("long", "compact", "tiny")
+
+
 def caption_text(result: SlotSmoothness | None, pending: bool, current: Model | None,
-                 compact: bool = False) -> str:
+                 form: str = "long") -> str:
     """The caption under a map, two lines; ``current``: the snapshot the map shows now (the
-    caption names the epoch measured when that is an older one); ``compact``: the short
-    form for a narrow map (side by side on a laptop)."""
+    caption names the epoch measured when that is an older one); ``form``: one of
+    :data:`CAPTION_FORMS`, shorter ones for narrow maps (side by side on a laptop)."""
     if result is None:
         return "Smoothness: measuring…" if pending else ""
     figures = result.measured.figures
     if figures is None:
         return "Smoothness not measured:\n" + result.measured.problem
-    gaps = math.isnan(figures.off_share_in_gaps)
-    in_gaps = "" if gaps else _percent(figures.off_share_in_gaps)
+    no_gaps = math.isnan(figures.off_share_in_gaps)
+    off, in_gaps = _percent(figures.off_share), _percent(figures.off_share_in_gaps)
+    worst, mean = f"{figures.change_max:.3g}", f"{figures.change_mean:.3g}"
     stale = "" if current is result.model else f" · epoch {result.epoch}"
-    if compact:
-        return (f"Off-manifold {_percent(figures.off_share)} · "
-                + ("no gaps" if gaps else f"gaps {in_gaps}")
-                + f"\nWorst jump {figures.change_max:.3g}/σ · mean {figures.change_mean:.3g}"
-                + stale)
-    return (f"Off-manifold decodes: {_percent(figures.off_share)} of the region, "
-            + ("no gaps" if gaps else f"{in_gaps} in its gaps")
-            + f"\nWorst neighbour jump {figures.change_max:.3g} per σ-step "
-            f"(mean {figures.change_mean:.3g}){stale}")
+    if form == "tiny":
+        return (f"Off-manifold: {off}\n" + ("no gaps" if no_gaps else f"in gaps {in_gaps}")
+                + f" · jump {worst}/σ{stale}")
+    if form == "compact":
+        return (f"Off-manifold {off} · " + ("no gaps" if no_gaps else f"gaps {in_gaps}")
+                + f"\nWorst jump {worst}/σ · mean {mean}{stale}")
+    return (f"Off-manifold decodes: {off} of the region, "
+            + ("no gaps" if no_gaps else f"{in_gaps} in its gaps")
+            + f"\nWorst neighbour jump {worst} per σ-step (mean {mean}){stale}")
 
 
 def how_measured(result: SlotSmoothness, dataset_size: int) -> str:
@@ -207,6 +212,20 @@ def how_measured(result: SlotSmoothness, dataset_size: int) -> str:
         f"of that distance for the model's own reconstructions. A gap is a cell farther "
         f"than {figures.gap_radius:g}σ from every code. Neighbour jump: the distance between "
         f"two adjacent decodes divided by their spacing in σ.")
+
+
+def how_measured_briefly(result: SlotSmoothness, dataset_size: int) -> str:
+    """:func:`how_measured` in one short paragraph ("" if it was not measured)."""
+    figures, rows = result.measured.figures, result.measured.rows
+    if figures is None:
+        return ""
+    images = (f"all {rows:,} images" if rows >= dataset_size
+              else f"a {rows:,}-image sample of the {dataset_size:,}")
+    return (f"{figures.grid} × {figures.grid} decodes over ±{figures.span_sigma:g}σ of the "
+            f"codes along {_axes(result.plane)}, codes of {images}. Off-manifold: farther "
+            f"from every training image than τ, the {figures.percentile:g}th percentile of "
+            f"the reconstructions' distances. Gap: farther than {figures.gap_radius:g}σ from "
+            f"every code.")
 
 
 def caption_tooltip(result: SlotSmoothness, dataset_size: int) -> str:
@@ -273,10 +292,11 @@ class SmoothnessCaptions(QWidget):
         session = self.watch.session
         result = self.watch.result(slot)
         facts = (result, self.watch.pending(slot), session.model(slot))
-        text = caption_text(*facts)
         metrics = label.fontMetrics()
-        if max(map(metrics.horizontalAdvance, text.split("\n"))) > label.width():
-            text = caption_text(*facts, compact=True)
+        for form in CAPTION_FORMS:  # the longest that fits (else the shortest, clipped)
+            text = caption_text(*facts, form=form)
+            if max(map(metrics.horizontalAdvance, text.split("\n"))) <= label.width():
+                break
         label.setText(text)
         label.setVisible(slot in self._shown)
         label.setToolTip("" if result is None
@@ -371,5 +391,7 @@ class SmoothnessTable(QWidget):
         measured = [r for r in map(self.watch.result, columns)
                     if r is not None and r.measured.figures is not None]
         if measured:
-            notes.insert(0, how_measured(measured[0], len(session.analysis.dataset)))
+            size = len(session.analysis.dataset)
+            notes.insert(0, how_measured_briefly(measured[0], size))
+            self.method.setToolTip(f"<p>{how_measured(measured[0], size)}</p>")
         self.method.setText(" ".join(notes))
