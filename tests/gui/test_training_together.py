@@ -68,20 +68,28 @@ def test_side_by_side_start_trains_both_models_in_one_job(qtbot, window) -> None
 def test_models_trained_together_equal_the_models_trained_separately(
         qtbot, make_window) -> None:
     window = make_window(pretrained=False)
-    panel = side_by_side(window, 6)
+    panel = side_by_side(window, 12)
+    panel.speed_box.setCurrentIndex(panel.speed_box.findData(3.0))  # paced: the pause
+    panel.start_button.click()                                       # lands part-way
+    # A pause part-way (wherever it lands, between batches) and Resume change nothing.
+    qtbot.waitUntil(lambda: window.controller.epoch("ae") >= 2, timeout=TIMEOUT)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+    assert window.controller.state is TrainingState.PAUSED
+    panel.speed_box.setCurrentIndex(0)  # as fast as possible
     panel.start_button.click()
     qtbot.waitUntil(lambda: window.controller.state is TrainingState.FINISHED, timeout=TIMEOUT)
     wait_idle(qtbot, window)
-    assert window.controller.jobs_started == 1
+    assert window.controller.jobs_started == 2
     images = window.session.dataset.images
     for slot, kind in (("vae", "vae"), ("ae", "ae")):
         config = window.session.slot(slot).config
-        assert config is not None and config.model == kind and config.epochs == 6
+        assert config is not None and config.model == kind and config.epochs == 12
         alone = Trainer(config, images)
-        assert len(list(alone.train())) == 6
+        assert len(list(alone.train())) == 12
         np.testing.assert_allclose(window.session.model(slot).weights, alone.model.weights,
                                    atol=1e-6)
-        assert [r.epoch for r in window.session.history(slot)] == list(range(1, 7))
+        assert [r.epoch for r in window.session.history(slot)] == list(range(1, 13))
         assert [r.total for r in window.session.history(slot)] == pytest.approx(
             [r.total for r in alone.history], abs=1e-6)
 
