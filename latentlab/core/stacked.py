@@ -147,9 +147,9 @@ class StackedTrainer:
                 i = state.next_batch
                 x_h, eps = self._batch(i)
                 recon, kl = self._stack.train_step(x_h, beta, eps)
-                kl = np.broadcast_to(kl, state.kl_sum.shape)  # an autoencoder's is 0.0
-                if not np.isfinite(recon + kl).all():
-                    self._diverge(recon, kl)
+                # One NaN or Inf makes the sum non-finite (an autoencoder's kl is 0.0).
+                if not math.isfinite(float(np.add.reduce(recon + kl))):
+                    self._diverge(recon, np.broadcast_to(kl, recon.shape))
                 np.copyto(backup, weights)
                 self.optimizer.step()
                 rows = x_h.shape[-1]

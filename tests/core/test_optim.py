@@ -12,18 +12,20 @@ from latentlab.core.optim import Adam, SGDMomentum, clip_by_global_norm, make_op
 
 def test_adam_first_steps_match_the_textbook_update() -> None:
     params = np.array([1.0, -2.0, 0.5])
-    grads = np.array([0.1, -0.3, 0.0])
+    g = np.array([0.1, -0.3, 0.0])
+    grads = g.copy()
     original = params
     opt = Adam(params, grads, lr=0.01)
     opt.step()
     # Step 1: m̂ = g, v̂ = g², so the update is lr * g / (|g| + eps) ≈ lr * sign(g).
-    expected = np.array([1.0, -2.0, 0.5]) - 0.01 * grads / (np.abs(grads) + 1e-8)
+    expected = np.array([1.0, -2.0, 0.5]) - 0.01 * g / (np.abs(g) + 1e-8)
     np.testing.assert_allclose(params, expected, rtol=1e-12)
     assert params is original  # updated in place
 
-    # Step 2 against the plain formulas.
-    m = 0.9 * (0.1 * grads) + 0.1 * grads
-    v = 0.999 * (0.001 * grads**2) + 0.001 * grads**2
+    # Step 2 against the plain formulas; a step consumes its gradients (its scratch).
+    grads[...] = g
+    m = 0.9 * (0.1 * g) + 0.1 * g
+    v = 0.999 * (0.001 * g**2) + 0.001 * g**2
     m_hat, v_hat = m / (1 - 0.9**2), v / (1 - 0.999**2)
     expected = expected - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
     opt.step()
@@ -37,6 +39,7 @@ def test_sgd_momentum_step() -> None:
     opt = SGDMomentum(params, grads, lr=0.1, momentum=0.9)
     opt.step()
     np.testing.assert_allclose(params, [0.95, 2.1])
+    grads[...] = [0.5, -1.0]  # a step consumes its gradients
     opt.step()  # v = 0.9 * (-0.05, 0.1) - 0.1 * g
     np.testing.assert_allclose(params, [0.95 - 0.045 - 0.05, 2.1 + 0.09 + 0.1])
 
@@ -52,8 +55,9 @@ def test_clipping_scales_to_the_norm_and_reports_the_original() -> None:
 
 def test_adam_with_clipping_limits_the_first_step() -> None:
     params, grads = np.zeros(2), np.array([30.0, 40.0])
-    Adam(params, grads, lr=1.0, clip_norm=5.0).step()
-    np.testing.assert_allclose(grads, [3.0, 4.0])
+    opt = Adam(params, grads, lr=1.0, clip_norm=5.0)
+    opt.step()
+    np.testing.assert_allclose(opt.m, 0.1 * np.array([3.0, 4.0]))  # m = (1 - β1) g, clipped
     assert math.isclose(params[0], -1.0, rel_tol=1e-6)
 
 
@@ -62,8 +66,8 @@ def test_adam_flushes_subnormal_moments() -> None:
     opt = Adam(params, grads, lr=1e-3)
     grads[:] = 1e-3
     opt.step()
-    grads[:] = 0.0
     for _ in range(1000):
+        grads[:] = 0.0  # a step consumes its gradients
         opt.step()
     m = opt.m
     assert not np.any((m != 0) & (np.abs(m) < np.finfo(np.float32).tiny))
