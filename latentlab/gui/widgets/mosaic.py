@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QSizePolicy
 
 from latentlab.core.io import atomic_write_path
 
-__all__ = ["GREY", "Mosaic", "MosaicView", "best_columns", "crisp_scale", "mosaic",
+__all__ = ["GREY", "TILE_MIN", "Mosaic", "MosaicView", "best_columns", "crisp_scale", "mosaic",
            "separator_segments", "untile"]
 
 # Tiles are separated by gutters in the panel's white background: 8×8 digits touch
@@ -37,6 +37,7 @@ __all__ = ["GREY", "Mosaic", "MosaicView", "best_columns", "crisp_scale", "mosai
 # as one tall stripe (a first impression of "stretched" tiles).
 SEPARATOR_COLOR = (255, 255, 255)
 SEPARATOR_WIDTH = 3
+TILE_MIN = 48  # px: the least a tile is drawn when the panel can scroll to make room
 GREY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])  # 0 = black, 1 = white
 
 
@@ -64,19 +65,25 @@ def untile(grid: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
 
 
 def separator_segments(
-    rows: int, cols: int, image_shape: tuple[int, int]
+    rows: int, cols: int, image_shape: tuple[int, int], occupied: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Line segments (x, y pairs for ``connect='pairs'``) along the inner tile borders."""
+    """Line segments (x, y pairs for ``connect='pairs'``) along the inner tile borders;
+    with ``occupied`` (rows, cols) bool, only the borders of occupied tiles (no grid drawn
+    over the empty cells after the last image)."""
     h, w = image_shape
-    width, height = cols * w, rows * h
+    full = np.ones((rows, cols), dtype=bool) if occupied is None else occupied
     xs: list[float] = []
     ys: list[float] = []
-    for c in range(1, cols):
-        xs += [c * w, c * w]
-        ys += [0.0, height]
+    for r in range(rows):
+        for c in range(1, cols):
+            if full[r, c - 1] or full[r, c]:
+                xs += [c * w, c * w]
+                ys += [r * h, (r + 1) * h]
     for r in range(1, rows):
-        xs += [0.0, width]
-        ys += [r * h, r * h]
+        for c in range(cols):
+            if full[r - 1, c] or full[r, c]:
+                xs += [c * w, (c + 1) * w]
+                ys += [r * h, r * h]
     return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
@@ -253,7 +260,10 @@ class Mosaic:
         self.item.setImage(grid, levels=(0.0, 1.0), autoLevels=False)
         self.shown_columns = cols
         if reshape:
-            self.separators.setData(*separator_segments(blocks * nb, cols, self.image_shape))
+            occupied = np.arange(blocks * cols).reshape(blocks, 1, cols) < n
+            occupied = np.broadcast_to(occupied, (blocks, nb, cols)).reshape(blocks * nb, cols)
+            self.separators.setData(*separator_segments(blocks * nb, cols, self.image_shape,
+                                                        occupied))
             self._frame()
         return reshape
 
@@ -289,7 +299,9 @@ class MosaicView(pg.GraphicsLayoutWidget):
         super().__init__()
         self.setBackground(background)
         self.ci.setContentsMargins(2, 2, 2, 2)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.setMinimumSize(*minimum)
         self.view_box = self.addViewBox(lockAspect=True, invertY=True, enableMouse=False,
                                         enableMenu=False)
@@ -298,15 +310,35 @@ class MosaicView(pg.GraphicsLayoutWidget):
 
     def sizeHint(self) -> QSize:
         """No bigger than the minimum: the view takes the room its panel has left and asks
-        for none (a panel whose controls wrap measures its height from its parts' hints, and
-        a large hint here would make the dock scroll for room the tiles do not need)."""
+        for none beyond :meth:`heightForWidth` (a panel whose controls wrap measures its
+        height from its parts' hints, and a large hint would make the dock scroll)."""
         return self.minimumSize()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        """The height that shows every tile at least TILE_MIN px at ``width``: a panel in a
+        scroll area (every dock's) scrolls rather than shrink the tiles below that."""
+        mosaic = self.mosaic
+        margins = 4 + 2 * self.frameWidth()  # the layout's contents margins (2 a side)
+        if not mosaic.bands:
+            return self.minimumHeight()
+        h, w = mosaic.image_shape
+        tile_w = TILE_MIN
+        tile_h = TILE_MIN * h / w
+        cols = max(1, min(mosaic.count, int((width - margins) // tile_w)))
+        rows = len(mosaic.bands) * math.ceil(mosaic.count / cols)
+        return max(self.minimumHeight(), math.ceil(rows * tile_h) + margins)
 
     def show_tiles(self, bands: Sequence[np.ndarray], image_shape: tuple[int, int],
                    columns: int) -> None:
         """:meth:`Mosaic.show`, telling the overlays when the arrangement changed."""
+        before = (self.mosaic.count, len(self.mosaic.bands), self.mosaic.image_shape)
         if self.mosaic.show(bands, image_shape, columns):
             self.arranged.emit()
+        if (self.mosaic.count, len(self.mosaic.bands), self.mosaic.image_shape) != before:
+            self.updateGeometry()  # another number of tiles needs another height
 
     def tile_size(self) -> float:
         """Side of one tile on screen, in pixels (0 before any tiles)."""

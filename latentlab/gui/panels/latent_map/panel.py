@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from latentlab.core import Model
 from latentlab.core.claims import collapse_banner
@@ -29,6 +29,7 @@ from latentlab.core.vqvae import VQVAE
 from ...analysis import Asked
 from ...session import LabSession
 from ...slots import BOTH, Slot
+from ...widgets.elided_label import ElidedLabel
 from ...widgets.hover_card import HoverCard
 from ...widgets.manifold_layer import ManifoldLayer
 from ...widgets.map_plot import MapPlot, label_groups
@@ -107,9 +108,8 @@ class LatentMapPanel(Panel):
         self.hover_card = HoverCard(self.view)
         self.hovered_index: int | None = None
 
-        self._hint = QLabel(_HINTS[False])
+        self._hint = ElidedLabel(_HINTS[False])  # a narrow dock cuts it with "…" + tooltip
         self._hint.setStyleSheet("color: #555;")
-        self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
