@@ -55,6 +55,13 @@ class SlotState:
         """The model's own epoch count (pretrained or loaded history included)."""
         return len(self.history)
 
+    @property
+    def kind(self) -> str | None:
+        """The kind of model the slot holds (before its first snapshot: the one it trains)."""
+        if self.model is not None:
+            return str(self.model.kind)
+        return None if self.config is None else str(self.config.model)
+
 
 @dataclass(frozen=True)
 class TrainingSettings:
@@ -167,9 +174,7 @@ class LabSession(QObject):
     def slot_title(self, slot: str) -> str:
         """What the window calls ``slot`` now: the kind's name ("VQ-VAE") while the slot holds
         or trains a kind with a codebook, else the slot's own title."""
-        state = self.slot(slot)
-        kind = state.model.kind if state.model is not None else (
-            state.config.model if state.config is not None else None)
+        kind = self.slot(slot).kind
         if kind is not None and has_codebook(kind):
             return ModelKind.parse(kind).display_name
         return SLOT_TITLES[Slot(slot)]

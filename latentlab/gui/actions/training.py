@@ -120,10 +120,7 @@ class TrainingCommands(QObject):
         configs = {primary: s.config()}
         if both:
             other = Slot.AE if primary is Slot.VAE else Slot.VAE
-            held = s.slot(other)
-            kind = (held.config.model if held.config is not None
-                    else held.model.kind if held.model is not None else SLOT_KINDS[other])
-            configs[other] = s.config(kind)
+            configs[other] = s.config(s.slot(other).kind or SLOT_KINDS[other])
         return configs
 
     @property

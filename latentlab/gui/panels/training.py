@@ -32,7 +32,7 @@ from latentlab.core import EpochReport, TrainConfig, limits
 from latentlab.core.claims import WARMUP_TOOLTIP
 
 from ..session import LabSession, TrainingSettings
-from ..slots import BOTH, WINDOW_KINDS, Slot, has_codebook, has_kl
+from ..slots import BOTH, SLOT_KINDS, WINDOW_KINDS, Slot, has_codebook, has_kl
 from ..training.controller import Progress, TrainingState
 from ..training.progress_text import bar_values, describe_run
 from ..widgets.run_progress import RunProgress
@@ -284,9 +284,7 @@ class TrainingPanel(Panel):
         if beside is None:
             self.run_view.hide_beside()
         else:
-            held = s.slot(beside)
-            kind = held.config.model if held.config is not None else (
-                held.model.kind if held.model is not None else beside.value)
+            kind = s.slot(beside).kind or SLOT_KINDS[beside]
             self.run_view.show_beside(s.slot_title(beside), kind, s.history(beside))
 
     def _on_history_changed(self, _slot: str) -> None:
