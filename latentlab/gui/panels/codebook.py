@@ -46,7 +46,8 @@ class CodebookPanel(Panel):
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
 
-        self.thumbnails = MosaicView(separator_width=1, minimum=(140, 140))
+        # Up to 1024 codes: an overview that fits the panel, not a column to scroll.
+        self.thumbnails = MosaicView(separator_width=1, minimum=(140, 140), min_tile=0)
         self.thumbnails.setToolTip("Every code decoded, row by row from code 0. Click one to "
                                    "mark its cell and the images that snap to it on the map.")
         self.thumbnails.scene().sigMouseClicked.connect(self._on_thumbnail_clicked)

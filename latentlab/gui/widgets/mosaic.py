@@ -295,8 +295,9 @@ class MosaicView(pg.GraphicsLayoutWidget):
     arranged = Signal()
 
     def __init__(self, background: str | QColor = "w", separator_width: int = SEPARATOR_WIDTH,
-                 minimum: tuple[int, int] = (160, 160)) -> None:
+                 minimum: tuple[int, int] = (160, 160), min_tile: int = TILE_MIN) -> None:
         super().__init__()
+        self.min_tile = min_tile  # 0: the tiles shrink to fit the view, however many
         self.setBackground(background)
         self.ci.setContentsMargins(2, 2, 2, 2)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -318,15 +319,15 @@ class MosaicView(pg.GraphicsLayoutWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        """The height that shows every tile at least TILE_MIN px at ``width``: a panel in a
-        scroll area (every dock's) scrolls rather than shrink the tiles below that."""
+        """The height that shows every tile at least ``min_tile`` px at ``width``: a panel
+        in a scroll area (every dock's) scrolls rather than shrink the tiles below that."""
         mosaic = self.mosaic
         margins = 4 + 2 * self.frameWidth()  # the layout's contents margins (2 a side)
-        if not mosaic.bands:
+        if not mosaic.bands or not self.min_tile:
             return self.minimumHeight()
         h, w = mosaic.image_shape
-        tile_w = TILE_MIN
-        tile_h = TILE_MIN * h / w
+        tile_w = self.min_tile
+        tile_h = self.min_tile * h / w
         cols = max(1, min(mosaic.count, int((width - margins) // tile_w)))
         rows = len(mosaic.bands) * math.ceil(mosaic.count / cols)
         return max(self.minimumHeight(), math.ceil(rows * tile_h) + margins)
