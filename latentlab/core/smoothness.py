@@ -40,15 +40,51 @@ from .pca import LatentPlane, axes_plane, pca_plane
 __all__ = ["Smoothness", "measure_smoothness"]
 
 # A nearest-image query block meets the index's rows _INDEX_ROWS × _QUERY_BLOCK at a time:
-# 4,096 × 1,024 float64 distances, 32 MB, whatever the data set's size.
-_INDEX_ROWS = 4096
-_QUERY_BLOCK = 1024
+# 2,048 × 512 float64 distances, 8 MB, whatever the data set's size (a block's product,
+# scaled product and distances are three such arrays at once; the window measures on its
+# background worker beside the map's encoding, within its memory budget).
+_INDEX_ROWS = 2048
+_QUERY_BLOCK = 512
 
 
 def _nearest_distances(index: NearestImageIndex, queries: np.ndarray) -> np.ndarray:
     """Distance of each row of ``queries: (M, D)`` to its nearest indexed row → ``(M,)``."""
     return np.concatenate([index.query_many(queries[lo:lo + _QUERY_BLOCK])[1]
                            for lo in range(0, len(queries), _QUERY_BLOCK)])
+
+
+def _gap_mask(points: np.ndarray, ix: np.ndarray, iy: np.ndarray,
+              radius: float) -> np.ndarray:
+    """``(len(iy), len(ix))`` bool: True where the cell centre ``(ix[c], iy[r])`` is farther
+    than ``radius`` from every row of ``points: (N, 2)``. A code farther than ``radius``
+    along x is farther in all, so each column of centres meets only the codes of its strip
+    ``|x − ix[c]| ≤ radius`` (a few % of 60,000 codes, not all of them)."""
+    order = np.argsort(points[:, 0], kind="stable")
+    xs, ys = points[order, 0], points[order, 1]
+    gap = np.ones((len(iy), len(ix)), dtype=bool)
+    for c, x in enumerate(ix):
+        lo = int(np.searchsorted(xs, x - radius, side="left"))
+        hi = int(np.searchsorted(xs, x + radius, side="right"))
+        if hi > lo:
+            d2 = (xs[lo:hi] - x) ** 2 + (ys[lo:hi] - iy[:, None]) ** 2  # (len(iy), strip)
+            gap[:, c] = d2.min(axis=1) > radius * radius
+    return gap
+
+
+def _neighbour_distances(decodes: np.ndarray) -> np.ndarray:
+    """``‖g_a − g_b‖`` (float64) of every horizontally, then vertically adjacent pair of
+    ``decodes: (n, n, D)``, two rows at a time: a whole-grid float64 difference would hold
+    three more copies of the grid (~22 MB each at 784 pixels)."""
+    n = decodes.shape[0]
+    across, down = [], []
+    below = decodes[0].astype(np.float64)
+    for r in range(n):
+        row = below
+        across.append(np.linalg.norm(row[1:] - row[:-1], axis=-1))
+        if r + 1 < n:
+            below = decodes[r + 1].astype(np.float64)
+            down.append(np.linalg.norm(below - row, axis=-1))
+    return np.concatenate(across + down)
 
 
 @dataclass(frozen=True)
@@ -131,13 +167,9 @@ def measure_smoothness(
     cell = 2.0 * span_sigma / n  # cell width in σ units, the same along both axes
     ix = (np.arange(n) + 0.5) * cell - span_sigma
     iy = span_sigma - (np.arange(n) + 0.5) * cell
-    centres = np.stack(np.meshgrid(ix, iy), axis=-1).reshape(-1, 2)
-    codes_index = NearestImageIndex((shown - centre) / sigma, chunk=_INDEX_ROWS)
-    gap = (_nearest_distances(codes_index, centres) > gap_radius).reshape(n, n)
+    gap = _gap_mask((shown - centre) / sigma, ix, iy, gap_radius)
 
-    g = decodes.astype(np.float64)
-    steps = np.concatenate([np.linalg.norm(g[:, 1:] - g[:, :-1], axis=-1).ravel(),
-                            np.linalg.norm(g[1:, :] - g[:-1, :], axis=-1).ravel()]) / cell
+    steps = _neighbour_distances(decodes) / cell
     n_gaps = int(gap.sum())
     return Smoothness(
         rect=rect,

@@ -172,3 +172,20 @@ def test_the_shipped_ae_is_off_manifold_in_its_gaps_and_the_vae_is_not() -> None
                                (vae.off_share_in_gaps, VAE_GAP_OFF_RANGE),
                                (1.0 - ae.off_share, AE_REGION_ON_RANGE)):
         assert low - 0.05 <= 100 * share <= high + 0.05
+
+
+def test_gap_cells_are_those_farther_than_the_radius_from_every_code() -> None:
+    """The strip search (each column meets only the codes within the radius along x) gives
+    the brute-force answer: every centre against every code."""
+    rng = np.random.default_rng(3)
+    points = np.concatenate([rng.normal(size=(400, 2)), [[0.0, 0.0], [1.0, -1.0]]])
+    ix = np.linspace(-2.0, 2.0, 17)
+    iy = np.linspace(2.0, -2.0, 13)
+    for radius in (0.0, 0.1, 0.25, 3.0):
+        centres = np.stack(np.meshgrid(ix, iy), axis=-1)  # (13, 17, 2)
+        nearest = np.linalg.norm(centres[:, :, None, :] - points, axis=-1).min(axis=-1)
+        expected = nearest > radius
+        np.testing.assert_array_equal(smoothness_module._gap_mask(points, ix, iy, radius),
+                                      expected)
+        if radius == 0.25:  # a case with both kinds of cell
+            assert 0 < expected.sum() < expected.size
