@@ -43,8 +43,11 @@ class PointCloudItem(pg.GraphicsObject):
         self._atlas: QPixmap | None = None
         self._atlas_dpr = 0.0
         self._xy = np.zeros((0, 2))
+        self._finite = np.zeros(0, dtype=bool)
         self._bounds = np.zeros((2, 2))  # [[xmin, xmax], [ymin, ymax]]
         self._frags = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
+        self._frags_for: tuple[int, float] | None = None  # (points, dpr) of its columns
+        self._drawn_x = self._drawn_y = self._drawn_groups = np.zeros(0)
         self._export: dict | None = None
         # Qt asks for the bounding rect on every mouse event (pyqtgraph's itemsNearEvent)
         # and paint; pixelLength() is slow, so the rect is cached until the points or the
@@ -86,6 +89,14 @@ class PointCloudItem(pg.GraphicsObject):
         self._xy = xy
         finite = np.isfinite(xy).all(axis=1)
         self._finite = finite
+        # What every paint needs and only new points change, kept: the drawn points'
+        # columns and colour indices (a paint of 60,000 dots spent ~40 % of its time
+        # re-deriving them).
+        self._drawn_x, self._drawn_y = (np.ascontiguousarray(xy[finite, 0]),
+                                        np.ascontiguousarray(xy[finite, 1]))
+        self._drawn_groups = (np.zeros(len(self._drawn_x)) if self._groups is None
+                              else self._groups[finite].astype(np.float64))
+        self._frags_for = None  # the fragments' constant columns are filled on next paint
         if finite.any():
             pts = xy[finite]
             self._bounds = np.array([[pts[:, 0].min(), pts[:, 0].max()],
@@ -131,36 +142,67 @@ class PointCloudItem(pg.GraphicsObject):
     def paint(self, painter: QPainter, option=None, widget=None) -> None:
         if self.bounds() is None:
             return
-        keep = self._finite
-        pts = pg.functions.transformCoordinates(painter.transform(), self._xy[keep].T)
-        pts = pg.functions.clip_array(pts, -(2**30), 2**30)
-        groups = np.zeros(int(keep.sum()), dtype=int) if self._groups is None \
-            else self._groups[keep]
+        transform = painter.transform()
         painter.resetTransform()
         if self._export is not None:  # vector-quality circles at the export's resolution
-            scale = float(self._export.get("resolutionScale", 1.0))
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            painter.setPen(Qt.PenStyle.NoPen)
-            r = self._size / 2 * scale
-            for i, colour in enumerate(self._colours):
-                painter.setBrush(colour)
-                for x, y in pts[:, groups == i].T:
-                    painter.drawEllipse(QPointF(x, y), r, r)
+            self._paint_circles(painter, transform)
             return
         dpr = widget.devicePixelRatioF() if widget is not None else 1.0
         if self._atlas is None or dpr != self._atlas_dpr:
             self._atlas = self._render_atlas(dpr)
             self._atlas_dpr = dpr
-        cell = self._cell * dpr
-        self._frags.resize(pts.shape[1])
-        frags = self._frags.ndarray()
-        frags[:, 0:2] = pts.T
-        frags[:, 2] = groups * cell
-        frags[:, 3] = 0.0
-        frags[:, 4] = cell
-        frags[:, 5] = cell
-        frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
+            self._frags_for = None
+        frags = self._fragments(dpr)
+        # Points to device pixels, written straight into the fragments: x' = m11 x + m21 y
+        # + dx, y' = m12 x + m22 y + dy; clipped (only when the bounds' corners fall
+        # outside) so Qt's fixed-point maths cannot overflow.
+        (x0, x1), (y0, y1) = self._bounds
+        corners = [transform.map(QPointF(cx, cy)) for cx in (x0, x1) for cy in (y0, y1)]
+        inside = all(abs(c.x()) < 2**30 and abs(c.y()) < 2**30 for c in corners)
+        x, y = self._drawn_x, self._drawn_y
+        if not transform.isAffine():  # a perspective view: pyqtgraph's general mapping
+            frags[:, 0:2] = pg.functions.transformCoordinates(transform, np.vstack([x, y])).T
+        else:
+            for column, (a, b, c) in enumerate((
+                    (transform.m11(), transform.m21(), transform.dx()),
+                    (transform.m12(), transform.m22(), transform.dy()))):
+                out = frags[:, column]
+                np.multiply(x, a, out=out)
+                if b:
+                    out += b * y
+                out += c
+        if not inside:
+            np.clip(frags[:, 0:2], -(2**30), 2**30, out=frags[:, 0:2])
         painter.drawPixmapFragments(*self._frags.drawargs(), self._atlas)  # type: ignore[call-arg]
+
+    def _fragments(self, dpr: float) -> np.ndarray:
+        """The ``(N, 10)`` fragment array, its constant columns (the atlas cell of each
+        point's colour, the size, the scale) filled once per set of points and scale."""
+        n = len(self._drawn_x)
+        if self._frags_for != (n, dpr):
+            self._frags.resize(n)
+            frags = self._frags.ndarray()
+            cell = self._cell * dpr
+            frags[:, 2] = self._drawn_groups * cell
+            frags[:, 3] = 0.0
+            frags[:, 4] = cell
+            frags[:, 5] = cell
+            frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
+            self._frags_for = (n, dpr)
+        return self._frags.ndarray()
+
+    def _paint_circles(self, painter: QPainter, transform) -> None:
+        scale = float(self._export.get("resolutionScale", 1.0)) if self._export else 1.0
+        pts = pg.functions.transformCoordinates(
+            transform, np.vstack([self._drawn_x, self._drawn_y]))
+        pts = pg.functions.clip_array(pts, -(2**30), 2**30)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        r = self._size / 2 * scale
+        for i, colour in enumerate(self._colours):
+            painter.setBrush(colour)
+            for px, py in pts[:, self._drawn_groups == i].T:
+                painter.drawEllipse(QPointF(px, py), r, r)
 
 
 __all__ = ["PointCloudItem", "gray_pixmap"]
