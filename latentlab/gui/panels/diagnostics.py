@@ -11,8 +11,13 @@ MSE of ``decode(encode(x))``) with PCA using as many components as the model has
 dims; a linear AE can at best match PCA. The PCA figure is computed once per data set and
 latent size and cached. Every model also gets the MSE-vs-PCA line under the chart.
 
-The maths lives in :mod:`latentlab.core.diagnostics` and the whole-data work in the
-session's analysis (:meth:`DataAnalysis.diagnose`); this module only draws it.
+Below them, the smoothness of every model's decoded map (the VAE's and the autoencoder's
+side by side: off-manifold decodes over the region and in its gaps, neighbour jumps per
+σ-step; :class:`~latentlab.gui.widgets.smoothness.SmoothnessTable`).
+
+The maths lives in :mod:`latentlab.core.diagnostics` and :mod:`latentlab.core.smoothness`,
+the whole-data work in the session's analysis (:meth:`DataAnalysis.diagnose`,
+:meth:`DataAnalysis.smoothness`); this module only draws it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from latentlab.core import Model
-from latentlab.core.claims import collapse_advice
+from latentlab.core.claims import COLLAPSE_BETA_RANGE, MAX_SAFE_BETA, collapse_advice
 from latentlab.core.diagnostics import ACTIVE_UNIT_THRESHOLD, LatentDiagnostics
 from latentlab.core.loss_labels import AT_MU
 from latentlab.core.vqvae import VQVAE
@@ -125,8 +130,9 @@ class DiagnosticsPanel(Panel):
         self._warning.setToolTip(
             "Posterior collapse: some latent dims encode nothing about the input; their\n"
             "posterior q(z|x) equals the prior N(0, 1) for every image, so their KL is ~0.\n"
-            "A large β or summed-BCE training early on pushes the encoder there. KL warm-up\n"
-            "(β rising from 0 over the first epochs) or a smaller β usually cures it."
+            f"Measured on the digits (2-D VAE): every run collapsed by β = "
+            f"{COLLAPSE_BETA_RANGE[1]:g}, with or\nwithout KL warm-up; at β ≤ "
+            f"{MAX_SAFE_BETA:g} every dim of every run stayed active."
         )
         self._warning.hide()
 
