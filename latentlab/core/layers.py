@@ -83,8 +83,9 @@ class Layer(Workspace):
 
 
 #: weights per model from which a stacked Dense layer's backward copies ``dy`` transposed
-#: before the weight-gradient product: worth it for 784→32 or 32→64 (2,080 weights: 52 →
-#: 29 µs at K = 8), 2-4x slower than the transposed view for 32→4 or 2→32 (~130 weights)
+#: before the weight-gradient product: for 64→32 or 32→64 (~2,100 weights) the product on
+#: the transposed view was 1.2-1.8x slower than copy + product in three of four
+#: measurements at K = 8; for 32→4 or 2→32 (~130 weights) the copy made it 2-4x slower
 _COPY_DY_FROM = 1024
 
 
@@ -127,8 +128,7 @@ class Dense(Layer):
         assert self._x_h is not None, "backward() before forward()"
         dy_t = dy.mT  # BLAS reads a transposed operand for free, mostly:
         if dy.ndim == 3 and self.Wb.shape[-2] * self.n_out >= _COPY_DY_FROM:
-            # a stack's big layers: np.matmul is ~1.3-1.7x slower on a transposed 3-D
-            # view than on a copy (measured on OpenBLAS 0.3, K = 8, B = 64)
+            # a stack's big layers, where the product on the view is the slower one
             dy_t = self._buffer("dy_t", (*dy.shape[:-2], dy.shape[-1], dy.shape[-2]), dy.dtype)
             np.copyto(dy_t, dy.mT)
         np.matmul(self._x_h, dy_t, out=self.dWb)
