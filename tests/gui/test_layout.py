@@ -33,6 +33,7 @@ from latentlab.gui.widgets.mosaic import TILE_MIN, MosaicView
 
 CONTROLS = (QAbstractButton, QAbstractSpinBox, QComboBox, QSlider, QProgressBar)
 SIZES = [(1024, 700), (1920, 1080)]
+LAYOUT_TIMEOUT = 20_000  # ms: a busy machine lays a window out slowly (never a measure here)
 PANELS = ("training", "decode", "gallery", "tradeoff", "interpolation")
 
 
@@ -52,13 +53,14 @@ def _settled(qtbot, window) -> None:
                     + [p.geometry() for p in window.panels.values()])
         return len(seen) > 2 and seen[-1] == seen[-2] == seen[-3]
 
-    qtbot.waitUntil(still)
+    qtbot.waitUntil(still, timeout=LAYOUT_TIMEOUT)
 
 
 def _sized(qtbot, window, size: tuple[int, int], mode: str = "vae") -> None:
     window.resize(*size)
     window.session.set_map_mode(mode)
-    qtbot.waitUntil(lambda: window.width() <= size[0] and window.height() <= size[1])
+    qtbot.waitUntil(lambda: window.width() <= size[0] and window.height() <= size[1],
+                    timeout=LAYOUT_TIMEOUT)
     _settled(qtbot, window)
 
 
@@ -66,7 +68,7 @@ def _in_front(qtbot, window, name: str) -> QWidget:
     """Raise ``name``'s dock and wait until its panel is laid out on screen."""
     window.docks[name].raise_()
     panel = window.panels[name]
-    qtbot.waitUntil(panel.is_seen)
+    qtbot.waitUntil(panel.is_seen, timeout=LAYOUT_TIMEOUT)
     _settled(qtbot, window)
     return panel
 
@@ -186,7 +188,8 @@ def test_thumbnails_scale_with_their_panel(qtbot, window, size, mode) -> None:
             _in_front(qtbot, window, name)
             for view in shown:
                 qtbot.waitUntil(lambda v=view: v.mosaic.image is not None and v.mosaic.room
-                                == (v.view_box.width(), v.view_box.height()))
+                                == (v.view_box.width(), v.view_box.height()),
+                                timeout=LAYOUT_TIMEOUT)
                 tile_w, tile_h = _tile_on_screen(view)
                 what = f"{name} at {size}: {tile_w:.1f} px tiles in " \
                        f"{view.view_box.width():.0f}×{view.view_box.height():.0f}"
@@ -209,7 +212,7 @@ def test_both_maps_stack_in_a_tall_dock_and_stand_side_by_side_in_a_wide_one(
     _sized(qtbot, window, (1024, 700), "both")
     panel = window.panels["map"]
     assert panel.view.height() > panel.view.width()
-    qtbot.waitUntil(lambda: panel.figure.stacked)
+    qtbot.waitUntil(lambda: panel.figure.stacked, timeout=LAYOUT_TIMEOUT)
     vae, ae = (panel.maps[s].plot.sceneBoundingRect() for s in ("vae", "ae"))
     assert vae.bottom() <= ae.top() and vae.width() > 0.8 * panel.view.width()
     window.docks["training"].hide()
@@ -218,7 +221,8 @@ def test_both_maps_stack_in_a_tall_dock_and_stand_side_by_side_in_a_wide_one(
     for name in ("tradeoff", "interpolation", "diagnostics", "codebook", "drawing"):
         window.docks[name].hide()
     window.resize(1920, 700)
-    qtbot.waitUntil(lambda: panel.view.width() > panel.view.height() and not panel.figure.stacked)
+    qtbot.waitUntil(lambda: panel.view.width() > panel.view.height() and not panel.figure.stacked,
+                    timeout=LAYOUT_TIMEOUT)
     vae, ae = (panel.maps[s].plot.sceneBoundingRect() for s in ("vae", "ae"))
     assert vae.right() <= ae.left()
 
@@ -227,10 +231,11 @@ def test_decoded_rows_stand_side_by_side_when_that_draws_them_larger(qtbot, wind
     decode = window.panels["decode"]
     _sized(qtbot, window, (1920, 1080), "both")
     vae, ae = decode.rows["vae"], decode.rows["ae"]
-    qtbot.waitUntil(lambda: decode.side_by_side and on_window(vae).right() < on_window(ae).left())
+    qtbot.waitUntil(lambda: decode.side_by_side and on_window(vae).right() < on_window(ae).left(),
+                    timeout=LAYOUT_TIMEOUT)
     _sized(qtbot, window, (1024, 700), "both")
     qtbot.waitUntil(lambda: not decode.side_by_side
-                    and on_window(vae).bottom() < on_window(ae).top())
+                    and on_window(vae).bottom() < on_window(ae).top(), timeout=LAYOUT_TIMEOUT)
     assert vae.decoded_view.width() >= 64 and ae.decoded_view.height() >= 64
 
 
