@@ -214,3 +214,17 @@ def test_gaussian_bottleneck_adds_the_weighted_kl_gradient(beta: float,
     assert sampler.regulariser == pytest.approx(gaussian_kl(stats)[0], rel=1e-12)
     dstats = sampler.backward(weights.copy()).copy()
     assert_gradients_close(dstats, numerical_gradient(loss, stats))
+
+
+def test_loss_sums_keep_no_weight_vector_the_size_of_a_whole_evaluation() -> None:
+    """The BLAS sums' cached weight vectors stay small: an evaluation of many images
+    (here 64 × 20,000 logits) builds its vector and drops it, a batch's is kept."""
+    from latentlab.core import losses
+
+    rng = np.random.default_rng(0)
+    big = rng.standard_normal((64, 20_000)).astype(np.float32)
+    losses.bce_with_logits(big, np.zeros_like(big))
+    assert not any(len(v) == big.size for v in losses._WEIGHTS.values())
+    batch = big[:, :64].copy()
+    losses.bce_with_logits(batch, np.zeros_like(batch))
+    assert any(len(v) == batch.size for v in losses._WEIGHTS.values())
