@@ -92,6 +92,10 @@ def test_models_trained_together_equal_the_models_trained_separately(
         assert [r.epoch for r in window.session.history(slot)] == list(range(1, 13))
         assert [r.total for r in window.session.history(slot)] == pytest.approx(
             [r.total for r in alone.history], abs=1e-6)
+    # Both charts grew from nothing: the selected model's and the other one's below it.
+    view = panel.run_view
+    assert view.beside.isVisible() and view.beside.model_name == "Autoencoder"
+    assert len(view.curves.history) == len(view.beside.history) == 12
 
 
 def test_a_new_beta_mid_job_restarts_the_vae_and_carries_the_autoencoder_on(

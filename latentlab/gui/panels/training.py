@@ -268,13 +268,12 @@ class TrainingPanel(Panel):
 
     @property
     def beside_slot(self) -> Slot | None:
-        """The slot whose chart is shown below the selected model's: the other one, side
-        by side, once it has a model or a history."""
+        """The slot whose chart is shown below the selected model's: side by side, the
+        other one (an empty chart until it trains)."""
         s = self.session
-        other = Slot.AE if s.primary_slot is Slot.VAE else Slot.VAE
-        held = s.slot(other)
-        shown = s.map_mode == BOTH and (held.model is not None or bool(held.history))
-        return other if shown else None
+        if s.map_mode != BOTH:
+            return None
+        return Slot.AE if s.primary_slot is Slot.VAE else Slot.VAE
 
     def show_primary_history(self) -> None:
         s = self.session
