@@ -230,6 +230,7 @@ class DecodeView(Panel):
             row.nearest_caption.setText(f"nearest training image\n#{i}{label}")
         coords = ", ".join(f"{v:+.2f}" for v in z)
         snapped = "" if row.code is None else f" → code {row.code}"
-        text = f"z = ({coords}){snapped}   distance to nearest: {nearest.distance:.2f}"
+        # Two lines of their own: wrapped by the label, one line broke inside "distance to".
+        text = f"z = ({coords}){snapped}\ndistance to nearest: {nearest.distance:.2f}"
         if row.z_text.text() != text:
             row.z_text.setText(text)
