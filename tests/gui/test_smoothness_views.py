@@ -31,6 +31,9 @@ def _check_caption(text: str, figures: Smoothness) -> None:
     """The caption (in any form) prints the % off-manifold over the region and in its gaps
     (whole or one decimal), then the worst jump and, but in the tiny form, the mean one
     (3 significant digits)."""
+    if not text.startswith("Off-manifold"):  # side by side each caption names its model
+        title, text = text.split(" · ", 1)
+        assert title in ("VAE", "Autoencoder"), title
     assert text.startswith("Off-manifold"), text
     numbers = [float(x) for x in _NUMBER.findall(text)]
     assert len(numbers) in (3, 4), text
@@ -82,11 +85,21 @@ def test_captions_and_diagnostics_show_the_pretrained_models_figures(qtbot, wind
 
     # Side by side: the autoencoder's map gets its own caption, beside the VAE's.
     window.session.set_map_mode(BOTH)
-    qtbot.waitUntil(lambda: captions.text("ae").startswith("Off-manifold"), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: captions.text("ae").startswith("Autoencoder · Off-manifold"),
+                    timeout=TIMEOUT)
+    assert captions.text("vae").startswith("VAE · Off-manifold")
     ae = _measure(window, "ae")
     _check_caption(captions.text("ae"), ae)
+    # Laid out as the maps are: one above the other in a tall dock, else side by side.
     vae_label, ae_label = captions.labels[Slot.VAE], captions.labels[Slot.AE]
-    assert vae_label.geometry().right() < ae_label.geometry().left()  # in the maps' order
+
+    def in_order(stacked: bool) -> bool:
+        vae, ae = vae_label.geometry(), ae_label.geometry()
+        return vae.bottom() < ae.top() if stacked else vae.right() < ae.left()
+
+    for size, stacked in (((800, 1000), True), ((1900, 700), False)):
+        window.resize(*size)
+        qtbot.waitUntil(lambda s=stacked: panel.figure.stacked is s and in_order(s))
     # The shipped models (docs/claims.md): the AE's gaps leave the data, the VAE's do not.
     assert ae.off_share_in_gaps > 0.5 > 0.1 > vae.off_share_in_gaps
 

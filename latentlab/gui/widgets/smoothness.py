@@ -26,7 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from latentlab.core import Model
 from latentlab.core.pca import LatentPlane, axes_plane
@@ -241,9 +241,9 @@ def caption_tooltip(result: SlotSmoothness, dataset_size: int) -> str:
 
 
 class SmoothnessCaptions(QWidget):
-    """One caption per shown map, side by side like the maps. Two lines high whatever they
-    say (or while they say nothing): a caption that grew when its figures arrived would
-    re-lay the maps out under the cursor."""
+    """One caption per shown map, laid out like the maps (side by side, or one above the
+    other). Two lines high whatever they say (or while they say nothing): a caption that
+    grew when its figures arrived would re-lay the maps out under the cursor."""
 
     def __init__(self, session: LabSession, observe: Observe,
                  parent: QWidget | None = None) -> None:
@@ -261,20 +261,35 @@ class SmoothnessCaptions(QWidget):
             label.setObjectName(f"smoothnessCaption-{slot}")
             label.setStyleSheet("color: #333;")
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            label.setFixedHeight(2 * label.fontMetrics().lineSpacing() + 2)
+            self._line_pair = 2 * label.fontMetrics().lineSpacing() + 2
+            label.setFixedHeight(self._line_pair)
             label.hide()
-            row.addWidget(label, 1)
+            row.addWidget(label, 1, Qt.AlignmentFlag.AlignTop)
             self.labels[slot] = label
 
-    def show_slots(self, slots: Iterable[Slot]) -> None:
-        """Caption ``slots``' maps (in their order, left to right), and only them."""
+    def show_slots(self, slots: Iterable[Slot], stacked: bool = False) -> None:
+        """Caption ``slots``' maps (and only them) in their order: side by side, or one
+        above the other like ``stacked`` maps. With two, each caption names its model."""
         self._shown = list(slots)
+        # As high as the captions stacked, however they are laid out: a height that changed
+        # with the layout would change the maps' shape, which decides the layout.
+        n = len(self._shown)
+        self.setFixedHeight(n * self._line_pair + max(0, n - 1) * self._row.spacing())
         for i, slot in enumerate(self._shown):  # the maps' order
             self._row.removeWidget(self.labels[slot])
-            self._row.insertWidget(i, self.labels[slot], 1)
+            self._row.insertWidget(i, self.labels[slot], 1, Qt.AlignmentFlag.AlignTop)
+        self.set_stacked(stacked)
         for slot in Slot:
             self._draw(slot.value)
         self.watch.refresh()
+
+    def set_stacked(self, stacked: bool) -> None:
+        """Lay the captions out as the maps are: one above the other, or side by side."""
+        direction = (QBoxLayout.Direction.TopToBottom if stacked
+                     else QBoxLayout.Direction.LeftToRight)
+        if self._row.direction() != direction:
+            self._row.setDirection(direction)
+            self._row.setGeometry(self.rect())  # now: the widget's size does not change
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -292,9 +307,11 @@ class SmoothnessCaptions(QWidget):
         session = self.watch.session
         result = self.watch.result(slot)
         facts = (result, self.watch.pending(slot), session.model(slot))
+        title = f"{session.slot_title(slot)} · " if len(self._shown) > 1 else ""
         metrics = label.fontMetrics()
         for form in CAPTION_FORMS:  # the longest that fits (else the shortest, clipped)
             text = caption_text(*facts, form=form)
+            text = title + text if text else ""
             if max(map(metrics.horizontalAdvance, text.split("\n"))) <= label.width():
                 break
         label.setText(text)

@@ -165,7 +165,7 @@ class LatentMapPanel(Panel):
         self.figure.show_maps([self.maps[slot].plot for slot in slots])
         for slot in slots:
             self.maps[slot].set_current(self.session.point(slot))
-        self.smoothness.show_slots(slots)
+        self.smoothness.show_slots(slots, bool(self.figure.stacked))
         self._hide_hover()
 
     def set_data(self) -> None:
@@ -350,6 +350,7 @@ class LatentMapPanel(Panel):
             self._hide_hover()  # a card left behind would point at nothing
             if kind == QEvent.Type.Resize:
                 self.figure.place()
+                self.smoothness.set_stacked(bool(self.figure.stacked))
                 self.figure.fit_legend()
         elif kind == QEvent.Type.ToolTip and self.hover_card.isVisible():
             return True  # a tooltip (e.g. a prior circle's) would cover the hover card
