@@ -60,6 +60,8 @@ def test_whole_data_work_runs_on_the_worker_and_the_map_gets_every_point(
     qtbot.waitUntil(lambda: window.training.session.training_state.value == "finished",
                     timeout=TIMEOUT)
 
+    # The smoothness figures are asked for when the run finishes: wait for them to arrive.
+    qtbot.waitUntil(lambda: "smoothness" in analysis.worker_threads, timeout=TIMEOUT)
     threads = analysis.worker_threads
     assert set(threads) == {"codes", "nearest", "evaluation", "diagnostics", "smoothness"}
     used = set().union(*threads.values())
