@@ -33,7 +33,7 @@ STEPS = (2, 24)
 #: The window size the figures are laid out in (the map's aspect follows from it).
 WINDOW_SIZE = (1440, 900)
 MAP_WIDTH = 1280
-MANIFOLD_TIMEOUT_S = 120.0
+WAIT_TIMEOUT_S = 120.0  # for the map's codes and its decoded manifold (on the worker)
 
 
 class ExportRefused(ValueError):
@@ -113,8 +113,9 @@ def add_export_parser(sub: Any) -> None:
     m.add_argument("--manifold", action="store_true",
                    help="draw the decoded manifold behind the points")
     m.add_argument("--pca", action="store_true",
-                   help="the codes' first two principal components as the axes (refused "
-                        "until the map has a PCA view)")
+                   help="the window's PCA view: the codes' first two principal components "
+                        "as the axes, every other direction held at the codes' mean (the "
+                        "manifold decodes that plane too)")
     g = p.add_argument_group("gallery")
     g.add_argument("--gallery", metavar="PNG", help="samples decoded from the prior")
     g.add_argument("--temperature", type=_ranged("a temperature", *GALLERY_T, float),
@@ -153,10 +154,6 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise ExportRefused(f"{args.latent_map}: --latent-map writes a .png or an .svg")
     if args.size and args.latent_map and args.latent_map.lower().endswith(".svg"):
         raise ExportRefused("--size applies to a PNG; an SVG drawing scales freely")
-    if args.pca:
-        # The map has no PCA view yet (only chosen latent dimensions as its axes).
-        raise ExportRefused("--pca needs the map's PCA view, which this version of LatentLab "
-                            "does not have yet; choose two latent dimensions with --axes")
     for path in _outputs(args):
         writable_target(path)
 
@@ -207,6 +204,7 @@ def _open_window(data: Dataset | None) -> MainWindow:
 def _write(window: MainWindow, args: argparse.Namespace) -> Sequence[str]:
     """Each asked-for file, written by the panel (or export command) the window uses."""
     from .gui.actions.export import export_latent_codes
+    from .gui.slots import PCA_VIEW
 
     s = window.session
     slot = s.primary_slot  # the opened model's slot
@@ -215,14 +213,23 @@ def _write(window: MainWindow, args: argparse.Namespace) -> Sequence[str]:
     s.set_map_mode(slot.value)
     written = []
     if args.latent_map:
+        if model.latent_dim < 2:
+            raise ExportRefused("--latent-map: the model has a 1-D latent; a map needs 2 "
+                                "latent dimensions")
         if args.axes is not None:
             i, j = args.axes
             if max(i, j) > model.latent_dim:
                 raise ExportRefused(f"--axes {i},{j}: the model has {model.latent_dim} latent "
                                     "dimensions")
             s.set_axes(i - 1, j - 1)
+        if args.pca:
+            s.set_map_view(PCA_VIEW)
         panel: Any = window.panels["map"]
         window.docks["map"].raise_()
+        shown = panel.maps[slot]
+        # A larger data set is encoded on the worker: draw once the map shows this model.
+        _wait_until(lambda: shown.model is model and shown.plane is not None
+                    and shown.plane.is_pca == args.pca, "the latent map")
         panel.fit_view()
         if args.latent_map.lower().endswith(".svg"):
             _show_manifold(panel, slot, args.manifold)
@@ -264,18 +271,23 @@ def _show_manifold(panel: Any, slot: str, on: bool) -> None:
     has drawn it for the view as it is now."""
     if not on:
         return
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
-
     panel.manifold_action.setChecked(True)
     layer = panel.manifold_layer(slot)
     model = panel.session.model(slot)
     layer.request()  # for the current view at once, not after the pan/zoom settle delay
-    deadline = time.monotonic() + MANIFOLD_TIMEOUT_S
-    while layer.pending() or layer.shown_model is not model:
+    _wait_until(lambda: not layer.pending() and layer.shown_model is model,
+                "the decoded manifold")
+
+
+def _wait_until(done: Callable[[], bool], what: str) -> None:
+    """Let the window work until ``done()`` (bounded: ExportRefused after WAIT_TIMEOUT_S)."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + WAIT_TIMEOUT_S
+    while not done():
         if time.monotonic() > deadline:
-            raise ExportRefused(f"the decoded manifold was not drawn within "
-                                f"{MANIFOLD_TIMEOUT_S:.0f} s")
+            raise ExportRefused(f"{what} was not drawn within {WAIT_TIMEOUT_S:.0f} s")
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
         time.sleep(0.005)
 

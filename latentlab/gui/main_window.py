@@ -269,10 +269,12 @@ class MainWindow(QMainWindow):
         if not self.panels["interpolation"].is_seen():
             dock.show()
             dock.raise_()
-        ax, ay = self.session.axes_for(self.session.primary_slot)
+        plane = self.session.plane(self.session.primary_slot)  # the one it was lifted by
+        where = "" if plane is None else \
+            " at ({:.2f}, {:.2f}) on the map".format(*plane.project(np.asarray(z)[None, :])[0])
         self.statusBar().showMessage(
-            f"Interpolation endpoint {which.upper()} = ({z[ax]:.2f}, {z[ay]:.2f}) · "
-            "Shift+click sets A, Ctrl+click sets B", 5000)
+            f"Interpolation endpoint {which.upper()}{where} · Shift+click sets A, Ctrl+click "
+            "sets B", 5000)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

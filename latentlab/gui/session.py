@@ -28,10 +28,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from latentlab.core import Dataset, EpochReport, Model, TrainConfig
+from latentlab.core.pca import LatentPlane
 
 from .analysis import DataAnalysis
 from .background import BackgroundService
-from .slots import BOTH, MAP_MODES, SLOT_TITLES, ModelKind, Slot, has_codebook, slot_of
+from .map_planes import MapPlanes
+from .slots import BOTH, MAP_MODES, PCA_VIEW, SLOT_TITLES, ModelKind, Slot, has_codebook, slot_of
 from .training.controller import Progress, TrainingController, TrainingState
 
 #: How long a β change waits for the next one before it retrains (a slider drag sends
@@ -89,6 +91,7 @@ class LabSession(QObject):
     currentPointChanged = Signal()
     codeHighlighted = Signal(object)  # a VQ-VAE code index, or None
     mapModeChanged = Signal(str)
+    mapViewChanged = Signal(str)  # AXES_VIEW or PCA_VIEW
     axesChanged = Signal(int, int)
     pathChanged = Signal(object)  # (N, K) interpolation path or None
     endpointPicked = Signal(str, object)  # "a"/"b", z (K,)
@@ -115,7 +118,7 @@ class LabSession(QObject):
         self._xy: dict[Slot, tuple[float, float] | None] = {slot: (0.0, 0.0) for slot in Slot}
         self._picked: tuple[Slot, np.ndarray] | None = None  # an exact z (gallery pick)
         self._mode = Slot.VAE.value
-        self._axes = (0, 1)
+        self._planes = MapPlanes()
         self._path: np.ndarray | None = None
         self._highlighted_code: int | None = None
         self._state = TrainingState.IDLE
@@ -151,6 +154,7 @@ class LabSession(QObject):
         self.analysis.set_dataset(dataset)  # cancels whatever was asked about the old data
         self._slots = {slot: SlotState() for slot in Slot}
         self._xy = {slot: (0.0, 0.0) for slot in Slot}
+        self._planes.forget_fits()
         self._picked = None
         self._path = None
         self._highlighted_code = None
@@ -250,16 +254,16 @@ class LabSession(QObject):
     # -- current point, map mode and axes ------------------------------------------------
     @property
     def current_xy(self) -> tuple[float, float] | None:
-        """The primary slot's current point on the shown map axes (data coordinates)."""
+        """The primary slot's current point in its map's coordinates (:meth:`plane`)."""
         return self._xy[self.primary_slot]
 
     def point(self, slot: str) -> tuple[float, float] | None:
-        """``slot``'s current point on the shown map axes."""
+        """``slot``'s current point in its map's coordinates."""
         return self._xy[Slot(slot)]
 
     def set_current_xy(self, x: float, y: float, slot: str | None = None) -> None:
-        """Make (x, y) on the shown axes (other dims 0) the current point of ``slot`` — a
-        click on that slot's map — or of every slot (``None``)."""
+        """Make map point (x, y) the current point of ``slot`` — a click on that slot's
+        map — or of every slot (``None``); it decodes as ``plane(slot).lift``."""
         xy = (float(x), float(y))
         for s in Slot if slot is None else (Slot(slot),):
             self._xy[s] = xy
@@ -271,25 +275,34 @@ class LabSession(QObject):
         """An exact latent code (a gallery sample) of the primary slot's model: that slot's
         point (the other slots keep theirs)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1)
-        ax, ay = self._axes
-        if ax < z.size and ay < z.size:
-            self._xy[self.primary_slot] = (float(z[ax]), float(z[ay]))
         self._picked = (self.primary_slot, z)
+        self._show_picked()
         self.currentPointChanged.emit()
 
+    def _show_picked(self) -> None:
+        """Put the picked z's marker where the map shows it now."""
+        if self._picked is None:
+            return
+        slot, z = self._picked
+        plane = self.plane(slot)
+        if plane is not None and plane.latent_dim == z.size:
+            u, v = plane.project(z[None, :].astype(np.float64))[0]
+            self._xy[slot] = (float(u), float(v))
+
     def current_z(self, slot: str) -> np.ndarray | None:
-        """The latent vector decoded for ``slot`` (other dims 0 for a map click)."""
+        """The latent vector decoded for ``slot``: a picked z as it is, else the current
+        map point lifted through the map's plane (:meth:`plane`)."""
         model = self.model(slot)
         xy = self._xy[Slot(slot)]
+        plane = self.plane(slot)
         if model is None or xy is None:
             return None
         if self._picked is not None and self._picked[0] == slot \
                 and self._picked[1].size == model.latent_dim:
             return self._picked[1]
-        z = np.zeros(model.latent_dim, dtype=np.float32)
-        ax, ay = self.axes_for(slot)
-        z[ax], z[ay] = xy
-        return z
+        if plane is None:
+            return None
+        return plane.lift(np.array([xy], dtype=np.float64))[0].astype(np.float32)
 
     @property
     def map_mode(self) -> str:
@@ -312,14 +325,39 @@ class LabSession(QObject):
         return self.primary_slot if self._mode == BOTH else Slot(self._mode)
 
     @property
+    def map_view(self) -> str:
+        """How the maps show a latent: ``AXES_VIEW`` (two chosen dims) or ``PCA_VIEW``."""
+        return self._planes.view
+
+    def set_map_view(self, view: str) -> None:
+        if self._planes.set_view(str(view)):
+            self._picked = None  # as for new axes: the point is a place on the new map
+            self.mapViewChanged.emit(self._planes.view)
+            self.currentPointChanged.emit()
+
+    def plane(self, slot: str) -> LatentPlane | None:
+        """The plane of ``slot``'s latent its map shows (:class:`MapPlanes`; None without a
+        model or until its first PCA fit). Map clicks, endpoints and the decoded manifold
+        lift map points through it; codes, paths and ellipses project through it."""
+        model = self.model(slot)
+        return None if model is None else self._planes.plane(slot, int(model.latent_dim))
+
+    def set_pca_plane(self, slot: str, plane: LatentPlane) -> None:
+        """A PCA plane fitted on ``slot``'s newest codes (kept with the last fit's axis
+        directions); in the PCA view the current point now decodes through it."""
+        if self._planes.fit(slot, plane) and self._planes.view == PCA_VIEW:
+            self._show_picked()
+            self.currentPointChanged.emit()
+
+    @property
     def axes(self) -> tuple[int, int]:
-        """The latent dimensions the map shows (x, y)."""
-        return self._axes
+        """The latent dimensions the map shows (x, y) in the axes view."""
+        return self._planes.axes
 
     def set_axes(self, ax: int, ay: int) -> None:
-        if (ax, ay) == self._axes:
+        if (ax, ay) == self._planes.axes:
             return
-        self._axes = (int(ax), int(ay))
+        self._planes.axes = (int(ax), int(ay))
         self._picked = None
         self.axesChanged.emit(ax, ay)
         self.currentPointChanged.emit()
@@ -327,8 +365,7 @@ class LabSession(QObject):
     def axes_for(self, slot: str) -> tuple[int, int]:
         """The shown axes, limited to ``slot``'s latent size."""
         model = self.model(slot)
-        k = 2 if model is None else int(model.latent_dim)
-        return min(self._axes[0], k - 1), min(self._axes[1], k - 1)
+        return self._planes.axes_for(2 if model is None else int(model.latent_dim))
 
     # -- a VQ-VAE's highlighted code ------------------------------------------------------
     @property
@@ -364,16 +401,11 @@ class LabSession(QObject):
         self.pathChanged.emit(self.path)
 
     def pick_endpoint(self, which: str, x: float, y: float) -> None:
-        """(x, y) on the shown axes (other dims 0) becomes interpolation endpoint ``which``
-        of the primary model."""
-        slot = self.primary_slot
-        model = self.model(slot)
-        if model is None:
-            return
-        z = np.zeros(model.latent_dim, dtype=np.float64)
-        ax, ay = self.axes_for(slot)
-        z[ax], z[ay] = x, y
-        self.endpointPicked.emit(which, z)
+        """Map point (x, y), lifted through the primary map's plane, becomes interpolation
+        endpoint ``which`` of the primary model."""
+        plane = self.plane(self.primary_slot)
+        if plane is not None:
+            self.endpointPicked.emit(which, plane.lift(np.array([[x, y]], dtype=np.float64))[0])
 
     # -- what the window says ------------------------------------------------------------
     def say(self, text: str, ms: int = 0) -> None:

@@ -37,6 +37,10 @@ WINDOW_KINDS = (ModelKind.VAE, ModelKind.AE, ModelKind.LINEAR, ModelKind.VQVAE)
 #: The latent map's third mode besides one slot alone: both maps side by side.
 BOTH = "both"
 MAP_MODES = (Slot.VAE.value, Slot.AE.value, BOTH)
+#: How a map shows a latent of more than two dims: two chosen latent axes (the other dims
+#: 0), or the codes' first two principal components (the other directions at their mean).
+AXES_VIEW, PCA_VIEW = "axes", "pca"
+MAP_VIEWS = (AXES_VIEW, PCA_VIEW)
 
 
 def slot_of(kind: str) -> Slot:
@@ -55,5 +59,6 @@ def has_codebook(kind: str) -> bool:
     return ModelKind.parse(kind).has_codebook
 
 
-__all__ = ["BOTH", "MAP_MODES", "SLOT_KINDS", "SLOT_TITLES", "WINDOW_KINDS", "ModelKind", "Slot",
-           "has_codebook", "has_kl", "slot_of"]
+__all__ = ["AXES_VIEW", "BOTH", "MAP_MODES", "MAP_VIEWS", "PCA_VIEW", "SLOT_KINDS",
+           "SLOT_TITLES", "WINDOW_KINDS", "ModelKind", "Slot", "has_codebook", "has_kl",
+           "slot_of"]

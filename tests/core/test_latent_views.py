@@ -187,3 +187,40 @@ def test_sigma_ellipses_are_the_projected_gaussians_contours(codes: np.ndarray) 
     cov = (pca.basis * variance) @ pca.basis.T
     d = ring - pca.project(mu[None, :])
     np.testing.assert_allclose(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d), 1.0)
+
+
+def _codes_along(direction: list[float], seed: int = 5) -> np.ndarray:
+    """400 6-D codes spread mostly along ``direction`` (then along z3)."""
+    rng = np.random.default_rng(seed)
+    d = np.array(direction + [0.0] * (6 - len(direction)))
+    d /= np.linalg.norm(d)
+    t = rng.standard_normal((400, 2)) * [3.0, 1.0]
+    return t[:, :1] * d + t[:, 1:] * np.eye(6)[2] + 0.01 * rng.standard_normal((400, 6))
+
+
+def test_a_refit_keeps_the_previous_fits_orientation() -> None:
+    # PC1 close to (1, -1)/√2: which entry is the largest flips between the two fits, and
+    # with it the sign convention of a fit on its own: the picture would be mirrored.
+    before, after = _codes_along([1.01, -1.0]), _codes_along([1.0, -1.01])
+    first, refit = pca_plane(before), pca_plane(after)
+    assert first.basis[0] @ refit.basis[0] < -0.99  # the precondition: a raw refit flips
+    kept = refit.oriented_like(first)
+    assert (np.einsum("ik,ik->i", kept.basis, first.basis) > 0.99).all()
+    assert kept.explained == refit.explained and kept.axis_names == ("PC1", "PC2")
+    np.testing.assert_allclose(kept.origin, refit.origin)
+    # The same codes land where they were (the data moved by ~1 %, the picture with it).
+    moved = np.abs(kept.project(after) - first.project(before)).max()
+    assert moved < 0.01 < np.abs(refit.project(after) - first.project(before)).max()
+    uv = np.array([[0.3, -1.2], [2.0, 0.5]])
+    np.testing.assert_allclose(kept.project(kept.lift(uv)), uv, atol=1e-12)
+    # Nothing to follow: the plane as it is.
+    assert refit.oriented_like(None) is refit
+    assert refit.oriented_like(pca_plane(np.random.default_rng(1).normal(size=(50, 4)))) is refit
+    assert first.oriented_like(first) is first
+
+
+def test_the_prior_centre_is_where_the_map_shows_z_zero(codes: np.ndarray) -> None:
+    np.testing.assert_allclose(axes_plane(5, 1, 3, rest=np.arange(5.0)).prior_centre, [0, 0])
+    plane = pca_plane(codes)
+    np.testing.assert_allclose(plane.prior_centre, -(codes.mean(axis=0) @ plane.basis.T))
+    np.testing.assert_allclose(plane.prior_centre, plane.project(np.zeros((1, 5)))[0])

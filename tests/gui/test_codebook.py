@@ -97,7 +97,7 @@ def test_codebook_panel_follows_a_live_vqvae_and_marks_a_clicked_code_on_the_map
     assert overlay.cell.isVisible() and overlay.edges.isVisible()
     polygon = overlay.cell.polygon()
     corners = np.array([[polygon.at(i).x(), polygon.at(i).y()] for i in range(polygon.size())])
-    np.testing.assert_allclose(corners, cell_polygon(model.codebook, overlay._plane(),
+    np.testing.assert_allclose(corners, cell_polygon(model.codebook, overlay.plane,
                                                      overlay._covered, code), atol=1e-9)
     # Clicking the same code again clears the mark.
     _click_scene(panel.thumbnails, panel.thumbnails.view_box, centre)

@@ -220,8 +220,8 @@ def test_the_map_menu_holds_our_actions_only(qtbot, window) -> None:
                      Qt.KeyboardModifier.NoModifier, centre)
     qtbot.waitUntil(panel.context_menu.isVisible)
     assert [a.text() for a in panel.context_menu.actions() if a.text()] == [
-        "Fit view", panel.manifold_action.text(), panel.prior_scale_action.text(),
-        "Export latent map…"]
+        "Fit view", panel.pca_action.text(), panel.manifold_action.text(),
+        panel.prior_scale_action.text(), "Export latent map…"]
     assert [w for w in QApplication.topLevelWidgets()
             if w.isVisible() and w is not panel.context_menu and w.inherits("QMenu")] == []
     panel.context_menu.hide()

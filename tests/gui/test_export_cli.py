@@ -127,11 +127,56 @@ def test_export_map_size_axes_and_svg(tmp_path: Path, model_file: Path) -> None:
     assert "<svg" in svg and svg.count("<") > 1000  # every point a vector shape
 
 
+@pytest.fixture(scope="module")
+def vae4_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4-D VAE trained for 6 epochs on the digits."""
+    config = TrainConfig(model="vae", latent_dim=4, epochs=6, seed=2)
+    trainer = Trainer(config, load_digits().images)
+    list(trainer.train())
+    path = tmp_path_factory.mktemp("model4") / "vae4.npz"
+    save_model(path, trainer.model, config, trainer.history)
+    return path
+
+
+def test_export_the_pca_view_with_its_manifold(tmp_path: Path, vae4_file: Path) -> None:
+    result = latentlab(tmp_path, "export", "--model", str(vae4_file), "--latent-map",
+                       "pca.png", "--size", "900x700", "--pca")
+    assert result.returncode == 0, result.stderr
+    assert size_of(tmp_path / "pca.png") == (900, 700)
+    result = latentlab(tmp_path, "export", "--model", str(vae4_file), "--latent-map",
+                       "pca-manifold.png", "--size", "900x700", "--pca", "--manifold")
+    assert result.returncode == 0, result.stderr
+    assert size_of(tmp_path / "pca-manifold.png") == (900, 700)
+    assert dark_pixels(tmp_path / "pca-manifold.png") > 3 * dark_pixels(tmp_path / "pca.png")
+    # The same model on two chosen axes is another picture (the PCA plane is not z1-z2).
+    result = latentlab(tmp_path, "export", "--model", str(vae4_file), "--latent-map",
+                       "axes.png", "--size", "900x700", "--axes", "1,2")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "axes.png").read_bytes() != (tmp_path / "pca.png").read_bytes()
+    result = latentlab(tmp_path, "export", "--model", str(vae4_file), "--latent-map",
+                       "pca.svg", "--pca")
+    assert result.returncode == 0, result.stderr
+    svg = (tmp_path / "pca.svg").read_text()
+    assert "PCA of the codes; the other 2 directions at the codes" in svg  # the caption
+
+
+def test_export_refuses_a_map_of_a_1d_latent(tmp_path: Path) -> None:
+    config = TrainConfig(model="ae", latent_dim=1, epochs=1, seed=0)
+    trainer = Trainer(config, load_digits().images)
+    list(trainer.train())
+    save_model(tmp_path / "ae1.npz", trainer.model, config, trainer.history)
+    for extra in ((), ("--pca",)):
+        refused(latentlab(tmp_path, "export", "--model", "ae1.npz", "--latent-map", "m.png",
+                          *extra), "--latent-map", "1-D latent", "needs 2")
+    assert not (tmp_path / "m.png").exists()
+
+
 @pytest.mark.parametrize(("args", "words"), [
     (("--model", "missing.npz", "--codes", "c.csv"), ("missing.npz",)),
     (("--codes", "no-such-folder/c.csv"), ("does not exist",)),
     (("--latent-map", "m.png", "--axes", "1,3"), ("--axes 1,3", "2 latent")),
-    (("--latent-map", "m.png", "--pca"), ("--pca", "does not have")),
+    (("--latent-map", "m.png", "--pca", "--axes", "1,2"), ("--axes and --pca",)),
+    (("--gallery", "g.png", "--pca"), ("--pca", "shape --latent-map")),
     (("--latent-map", "m.jpg",), (".png or an .svg",)),
     (("--interpolate", "0", "99999", "--strip", "s.png"), ("no image 99999",)),
     (("--interpolate", "label:3", "label:x", "--strip", "s.png"), ("no label 'x'",)),

@@ -82,7 +82,7 @@ def export_latent_codes_in_background(session: LabSession, path: str | Path,
 
     def write(_stop: object) -> Path | BaseException:
         try:
-            codes = cached if cached is not None else Codes(*encode_in_chunks(model, images))
+            codes = cached if cached is not None else Codes.of(*encode_in_chunks(model, images))
             return write_latent_codes(path, codes, labels)
         except Exception as exc:  # handed to the GUI thread with its traceback
             return exc

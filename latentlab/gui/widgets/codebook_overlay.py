@@ -1,10 +1,11 @@
 """A VQ-VAE's codebook drawn over its latent map: the code vectors, the outlines of their
 cells, and one highlighted code's cell and images.
 
-The map shows each image's pre-quantised ``z_e`` on two latent axes; a click anywhere is
-decoded after snapping to the nearest code, so the outlines show exactly which code a
-click decodes: with 2-D codes the Voronoi cells, with more dims the cells' slice through
-the shown plane (the other dims 0, as a click's). Outlines are computed exactly
+The map shows each image's pre-quantised ``z_e`` projected onto its plane (two latent
+axes, or the codes' principal components); a click anywhere is lifted through that plane
+and decoded after snapping to the nearest code, so the outlines show exactly which code a
+click decodes: with 2-D codes on their axes the Voronoi cells, else the cells' slice
+through the shown plane. Outlines are computed exactly
 (:func:`latentlab.core.vqvae.voronoi_edges`, ~K³ work) over the view with a margin, at
 most every :data:`REFRESH_MS` while the model changes and again when the view leaves that
 margin; :meth:`CodebookOverlay.flush` draws at once (tests).
@@ -18,7 +19,7 @@ from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QPolygonF
 from PySide6.QtWidgets import QGraphicsPolygonItem
 
-from latentlab.core.pca import axes_plane
+from latentlab.core.pca import LatentPlane
 from latentlab.core.vqvae import VQVAE, cell_polygon, voronoi_edges
 
 __all__ = ["MAX_OUTLINED_CODES", "REFRESH_MS", "CodebookOverlay"]
@@ -36,7 +37,7 @@ class CodebookOverlay:
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         self.model: VQVAE | None = None
-        self.axes = (0, 1)
+        self.plane: LatentPlane | None = None
         self.highlighted: int | None = None
         self._points = np.zeros((0, 2))
         self._image_codes: np.ndarray | None = None
@@ -69,20 +70,20 @@ class CodebookOverlay:
     def outlined(self) -> bool:
         return self.model is not None and self.model.n_codes <= MAX_OUTLINED_CODES
 
-    def show_model(self, model: object, axes: tuple[int, int], points: np.ndarray,
+    def show_model(self, model: object, plane: LatentPlane | None, points: np.ndarray,
                    image_codes: np.ndarray | None) -> None:
-        """Draw ``model``'s codebook if it is a VQ-VAE (else hide everything); ``points:
-        (N, 2)`` are the images' shown ``z_e`` and ``image_codes: (N,)`` their codes."""
-        if not isinstance(model, VQVAE):
+        """Draw ``model``'s codebook on the map's ``plane`` if it is a VQ-VAE (else hide
+        everything); ``points: (N, 2)`` are the images' shown ``z_e`` and ``image_codes:
+        (N,)`` their codes."""
+        if not isinstance(model, VQVAE) or plane is None:
             self.model = None
             for item in (self.edges, self.cell, self.codes, self.members):
                 item.setVisible(False)
             self._timer.stop()
             return
-        self.model, self.axes = model, axes
+        self.model, self.plane = model, plane
         self._points, self._image_codes = points, image_codes
-        ax, ay = axes
-        self.codes.setData(pos=np.asarray(model.codebook[:, [ax, ay]], dtype=np.float64))
+        self.codes.setData(pos=plane.project(model.codebook))
         self.codes.setVisible(True)
         self._draw_members()
         if not self._timer.isActive():
@@ -97,28 +98,25 @@ class CodebookOverlay:
     def flush(self) -> None:
         """Draw the outlines and the highlighted cell now, over the view and its margin."""
         self._timer.stop()
-        model = self.model
-        if model is None:
+        model, plane = self.model, self.plane
+        if model is None or plane is None:
             return
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
         w, h = (x1 - x0) * _MARGIN, (y1 - y0) * _MARGIN
         self._covered = (x0 - w, y0 - h, x1 + w, y1 + h)
         if self.outlined:
-            segments = voronoi_edges(model.codebook, self._plane(), self._covered)
+            segments = voronoi_edges(model.codebook, plane, self._covered)
             self.edges.setData(segments[:, :, 0].reshape(-1), segments[:, :, 1].reshape(-1))
         self.edges.setVisible(self.outlined)
         self._draw_cell()
 
-    def _plane(self):  # the map's view of the latent: two axes, the other dims 0
-        assert self.model is not None
-        return axes_plane(self.model.latent_dim, *self.axes)
-
     def _draw_cell(self) -> None:
-        code, model = self.highlighted, self.model
-        if model is None or code is None or code >= model.n_codes or self._covered is None:
+        code, model, plane = self.highlighted, self.model, self.plane
+        if model is None or plane is None or code is None or code >= model.n_codes \
+                or self._covered is None:
             self.cell.setVisible(False)
             return
-        polygon = cell_polygon(model.codebook, self._plane(), self._covered, code)
+        polygon = cell_polygon(model.codebook, plane, self._covered, code)
         self.cell.setPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in polygon]))
         self.cell.setVisible(len(polygon) > 0)
 

@@ -1,6 +1,11 @@
 """One latent map: a PlotItem with the encoded points of a slot's model, coloured by
 label, with a crosshair, the prior's circles (VAE), the interpolation path and a fit that
-follows the data without re-ranging every frame. The latent map panel shows one or two."""
+follows the data without re-ranging every frame. The latent map panel shows one or two.
+
+Everything is drawn through the map's :class:`~latentlab.core.pca.LatentPlane` (two
+latent axes, or the codes' first two principal components): codes, the path, the
+codebook and the prior's circles are projected onto it, and the axis titles and the
+title's second line say which plane it is and what it holds fixed."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
 from latentlab.core import Model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA
+from latentlab.core.pca import LatentPlane
 
 from ..slots import SLOT_TITLES, ModelKind, Slot
 from .codebook_overlay import CodebookOverlay
@@ -119,7 +125,7 @@ class MapPlot:
         if slot == Slot.VAE:
             ring_pen = pg.mkPen(150, 150, 150, 140, width=1, style=Qt.PenStyle.DashLine)
             ring_pen.setCosmetic(True)
-            for r in (1.0, 2.0, 3.0):
+            for r in (1.0, 2.0, 3.0):  # moved to the plane's prior centre (set_model)
                 ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
                 ring.setPen(ring_pen)
                 ring.setZValue(0)
@@ -139,39 +145,69 @@ class MapPlot:
         self.model: Model | None = None
         self.data_label = ""  # e.g. "squares, 600 images" after an import ("" = digits)
         self.points = np.zeros((0, 2), dtype=np.float32)  # the shown 2-D coordinates
-        self.axes = (0, 1)
-        self._axis_names = (0, 1)
+        self.plane: LatentPlane | None = None  # what the map shows of the latent
+        self._axis_titles = ("z₁", "z₂")
 
-    def set_model(self, model: Model, mu: np.ndarray, axes: tuple[int, int],
+    def set_model(self, model: Model, mu: np.ndarray, plane: LatentPlane | None,
                   image_codes: np.ndarray | None = None) -> None:
-        """Show ``model`` whose codes of the data are ``mu: (N, K)``, on ``axes``; for a
-        VQ-VAE (``mu`` is z_e) ``image_codes: (N,)`` are the codes the images snap to."""
-        self.model = model
-        ax, ay = axes
-        self.axes = (ax, ay)
-        self.points = np.ascontiguousarray(mu[:, [ax, ay]])
+        """Show ``model`` whose codes of the data are ``mu: (N, K)``, projected onto
+        ``plane`` (None: a 1-D latent, no map); for a VQ-VAE (``mu`` is z_e)
+        ``image_codes: (N,)`` are the codes the images snap to."""
+        if plane is None:
+            self.clear(f"{SLOT_TITLES[self.slot]} — a {model.latent_dim}-D latent has no map "
+                       "(it needs 2 dims)")
+            return
+        self.model, self.plane = model, plane
+        self.points = np.ascontiguousarray(plane.project(mu), dtype=np.float32)
         self.cloud.set_points(self.points)
+        self._place_prior_rings()
         self.fit(force=False)
-        self.codebook.show_model(model, self.axes, self.points, image_codes)
+        self.codebook.show_model(model, plane, self.points, image_codes)
         kind = ModelKind.parse(model.kind)
         name = kind.display_name if self.slot == Slot.AE else SLOT_TITLES[self.slot]
         if kind.samples_noise:
             title = f"{name} latent space (μ)"
         elif kind.has_codebook:  # with more dims the cells are the slice a click decodes in
             title = f"{name} latent space (z_e" + (
-                "; cells where the other dims are 0)" if model.latent_dim > 2 else ")")
+                "; cells in the shown plane)" if model.latent_dim > 2 else ")")
         else:
             title = f"{name} latent space"
         if self.data_label:
             title += f" · {self.data_label}"
+        caption = view_caption(plane)
+        if caption:
+            title += f"<br><span style='font-size:8pt; color:#555'>{caption}</span>"
+        self._set_title(title)
+        titles = axis_titles(plane)
+        if titles != self._axis_titles:
+            self._axis_titles = titles
+            self.plot.setLabel("bottom", titles[0])
+            self.plot.setLabel("left", titles[1])
+        self._draw_path()
+
+    def _set_title(self, title: str) -> None:
         if title != self._title:  # a title change re-lays-out the plot: only when needed
             self._title = title
             self.plot.setTitle(title)
-        if self._axis_names != (ax, ay):
-            self._axis_names = (ax, ay)
-            self._draw_path()
-            self.plot.setLabel("bottom", f"z{subscript(ax + 1)}")
-            self.plot.setLabel("left", f"z{subscript(ay + 1)}")
+
+    @property
+    def title(self) -> str:
+        """The map's title as set (HTML: the caption is its second line)."""
+        return self._title
+
+    @property
+    def axis_labels(self) -> tuple[str, str]:
+        """The horizontal and vertical axis titles as shown."""
+        return self._axis_titles
+
+    def _place_prior_rings(self) -> None:
+        """Centre the prior's circles where the plane shows z = 0. The prior N(0, I)
+        projected onto an orthonormal plane is N(centre, I₂): circles of the same radii."""
+        if self.plane is None:
+            return
+        cx, cy = (float(v) for v in self.plane.prior_centre)
+        for ring in self.prior_rings:
+            ring.setPos(cx, cy)
 
     def set_labels(self, labels: np.ndarray | None,
                    groups: list[tuple[np.ndarray | None, str, str]]) -> None:
@@ -182,31 +218,31 @@ class MapPlot:
         self.auto_fit = True
         self.clear()
 
-    def clear(self) -> None:
+    def clear(self, title: str | None = None) -> None:
         """Forget the model (after Reset): an empty map until the next model arrives."""
-        self.model = None
-        self.codebook.show_model(None, self.axes, self.points, None)
+        self.model = self.plane = None
+        self.codebook.show_model(None, None, self.points, None)
         self.points = np.zeros((0, 2), dtype=np.float32)
         self.cloud.set_points(self.points)
-        name = SLOT_TITLES[self.slot]
-        self._title = f"{name} — not trained (press Start)"
+        title = title or f"{SLOT_TITLES[self.slot]} — not trained (press Start)"
         if self.data_label:
-            self._title += f" · {self.data_label}"
-        self.plot.setTitle(self._title)
+            title += f" · {self.data_label}"
+        self._set_title(title)
+        self._draw_path()
 
     def set_path(self, path: np.ndarray | None) -> None:
-        """Draw ``path`` (N, K) projected to the shown axes (``None`` hides it)."""
+        """Draw ``path`` (N, K) projected onto the map's plane (``None`` hides it)."""
         self.path = None if path is None else np.asarray(path, dtype=np.float64)
         self._draw_path()
 
     def _draw_path(self) -> None:
-        path = self.path
-        ax, ay = self.axes
-        if path is None or path.ndim != 2 or path.shape[1] <= max(ax, ay):
+        path, plane = self.path, self.plane
+        if path is None or plane is None or path.ndim != 2 or path.shape[1] != plane.latent_dim:
             self.path_item.setData([], [])
             self.path_item.setVisible(False)
             return
-        self.path_item.setData(path[:, ax], path[:, ay])
+        uv = plane.project(path)
+        self.path_item.setData(uv[:, 0], uv[:, 1])
         self.path_item.setVisible(True)
 
     def set_current(self, xy: tuple[float, float] | None) -> None:
@@ -270,8 +306,9 @@ class MapPlot:
             self.auto_fit = True
         if self.prior_scale:
             s = PRIOR_SCALE_SIGMA
+            cx, cy = (0.0, 0.0) if self.plane is None else self.plane.prior_centre
             if force or self.auto_fit:
-                self.vb.setRange(xRange=(-s, s), yRange=(-s, s), padding=0)
+                self.vb.setRange(xRange=(cx - s, cx + s), yRange=(cy - s, cy + s), padding=0)
             return
         bounds = self.cloud.bounds()
         if not self.auto_fit or bounds is None:
@@ -313,4 +350,36 @@ def subscript(n: int) -> str:
     return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-__all__ = ["HOVER_RADIUS_PX", "LABEL_COLOURS", "MapPlot", "label_groups", "subscript"]
+def axis_names(plane: LatentPlane) -> tuple[str, str]:
+    """The plane's axes as the hover card and status bar name them: "z₃", "PC₁"."""
+    def name(text: str) -> str:
+        stem = text.rstrip("0123456789")
+        return stem + subscript(int(text[len(stem):]))
+
+    return name(plane.axis_names[0]), name(plane.axis_names[1])
+
+
+def axis_titles(plane: LatentPlane) -> tuple[str, str]:
+    """The map's axis titles: "z₁", or "PC₁ (61 % of variance)" in a PCA view."""
+    names = axis_names(plane)
+    if plane.explained is None:
+        return names
+    return (f"{names[0]} ({100 * plane.explained[0]:.0f} % of variance)",
+            f"{names[1]} ({100 * plane.explained[1]:.0f} % of variance)")
+
+
+def view_caption(plane: LatentPlane) -> str:
+    """What the map holds fixed, as its title's second line ("" for a 2-D latent's axes)."""
+    k = plane.latent_dim
+    if plane.is_pca:
+        held = f"; the other {k - 2} directions at the codes' mean" if k > 2 else ""
+        return f"PCA of the codes{held}"
+    if k == 2:
+        return ""
+    shown = {int(np.argmax(row)) for row in plane.basis}
+    rest = [f"z{subscript(i + 1)}" for i in range(k) if i not in shown]
+    return (", ".join(rest) if len(rest) <= 3 else f"the other {len(rest)} dims") + " held at 0"
+
+
+__all__ = ["HOVER_RADIUS_PX", "LABEL_COLOURS", "MapPlot", "axis_names", "axis_titles",
+           "label_groups", "subscript", "view_caption"]

@@ -29,24 +29,17 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from latentlab.core import Model
-from latentlab.core.pca import LatentPlane, axes_plane
+from latentlab.core.pca import LatentPlane
 
 from ..analysis import Asked, MeasuredSmoothness
 from ..session import LabSession
 from ..slots import Slot
-from .map_plot import subscript
+from .map_plot import axis_names
 
 __all__ = ["CAPTION_FORMS", "SlotSmoothness", "SmoothnessCaptions", "SmoothnessTable",
-           "SmoothnessWatch", "caption_text", "how_measured", "shown_plane"]
+           "SmoothnessWatch", "caption_text", "how_measured"]
 
 Observe = Callable[[SignalInstance, Callable[..., Any]], None]
-
-
-def shown_plane(session: LabSession, slot: str, model: Model) -> LatentPlane | None:
-    """The plane of ``model``'s latent that ``slot``'s map shows: the chosen two axes, the
-    other dims at 0 (None for a 1-D latent, which has no plane)."""
-    ax, ay = session.axes_for(slot)
-    return None if ax == ay else axes_plane(model.latent_dim, ax, ay)
 
 
 @dataclass(frozen=True)
@@ -81,6 +74,7 @@ class SmoothnessWatch(QObject):
         # The slow tier settles only the primary slot: a run's end catches the other up.
         observe(session.trainingStateChanged, lambda _state: self.refresh())
         observe(session.axesChanged, lambda _x, _y: self.refresh())
+        observe(session.mapViewChanged, lambda _view: self.refresh())
         observe(session.datasetChanged, self._clear)
         observe(session.analysis.ready, self._on_analysed)
 
@@ -107,7 +101,9 @@ class SmoothnessWatch(QObject):
                 self.changed.emit(slot.value)
             return
         epoch = self.session.slot(slot).epoch
-        plane = shown_plane(self.session, slot, model)
+        plane = self.session.plane(slot)  # the map's: two axes or its PCA plane
+        if plane is None and model.latent_dim >= 2:
+            return  # no PCA fit of this latent yet (its codes are on the worker): next settle
         if plane is None:
             self._store(slot, SlotSmoothness(MeasuredSmoothness(
                 None, "a 1-D latent has no plane to measure over", len(analysis.dataset)),
@@ -158,11 +154,8 @@ def _percent(share: float, decimals: int | None = None) -> str:
 
 
 def _axes(plane: LatentPlane | None) -> str:
-    """"z₁ and z₂": the plane's axis names as the map writes them."""
-    if plane is None:
-        return "the map's axes"
-    return " and ".join("z" + subscript(int(name[1:])) if name[1:].isdigit() else name
-                        for name in plane.axis_names)
+    """"z₁ and z₂", "PC₁ and PC₂": the plane's axis names as the map writes them."""
+    return "the map's axes" if plane is None else " and ".join(axis_names(plane))
 
 
 #: The caption's forms, longest first: the first that fits the map's width is shown.

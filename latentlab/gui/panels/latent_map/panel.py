@@ -23,18 +23,17 @@ from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 from latentlab.core import Model
 from latentlab.core.claims import collapse_banner
 from latentlab.core.diagnostics import LatentDiagnostics
-from latentlab.core.pca import LatentPlane, axes_plane
 from latentlab.core.vqvae import VQVAE
 
-from ...analysis import Asked
+from ...analysis import Asked, Codes
 from ...session import LabSession
 from ...slots import BOTH, Slot
 from ...widgets.elided_label import ElidedLabel
 from ...widgets.hover_card import HoverCard
 from ...widgets.manifold_layer import ManifoldLayer
-from ...widgets.map_plot import MapPlot, label_groups
+from ...widgets.map_plot import MapPlot, axis_names, label_groups
 from ...widgets.point_cloud import gray_pixmap
-from ...widgets.smoothness import SmoothnessCaptions, shown_plane
+from ...widgets.smoothness import SmoothnessCaptions
 from ..base import Panel
 from .figure import MapFigure
 from .toolbar import MapToolbar
@@ -94,6 +93,7 @@ class LatentMapPanel(Panel):
         self.prior_scale_action.triggered.connect(self._prior_scale_chosen)
         self._prior_scale_auto = True  # until the user chooses, a collapse turns it on
         self.manifold_action = self.toolbar.manifold_action
+        self.pca_action = self.toolbar.pca_action
         self.manifold_action.toggled.connect(self._apply_manifold)
         self._layers: dict[Slot, ManifoldLayer] = {}  # made on first use (a worker thread)
         # The maps' one context menu: our commands only (pyqtgraph's are off, MapPlot).
@@ -123,6 +123,7 @@ class LatentMapPanel(Panel):
         hint_row.addWidget(self._hint)
         layout.addLayout(hint_row)
         self.toolbar.set_axis_choices(2)
+        self.toolbar.show_view(session.map_view)
         self.bind()
 
     def bind(self) -> None:
@@ -132,7 +133,8 @@ class LatentMapPanel(Panel):
         self.observe(s.modelChanged, self.show_slot)
         self.observe(s.analysis.ready, self._on_analysed)
         self.observe(s.mapModeChanged, self._show_mode)
-        self.observe(s.axesChanged, lambda _x, _y: self._redraw_axes())
+        self.observe(s.axesChanged, lambda _x, _y: self._redraw_planes())
+        self.observe(s.mapViewChanged, lambda _view: self._redraw_planes())
         self.observe(s.currentPointChanged, self.show_points)
         self.observe(s.pathChanged, lambda path: self.set_path(s.primary_slot, path))
         self.observe(s.modelSettled, self._show_collapse)
@@ -155,6 +157,7 @@ class LatentMapPanel(Panel):
     def _show_mode(self, mode: str) -> None:
         slots = self.visible_slots()
         self.toolbar.show_mode(mode, slots)
+        self._sync_axis_choices()
         self._mode = mode
         # Equal axis scales in every mode: side by side, unequal scales squashed the
         # prior's circles into ellipses and made the two maps' geometry incomparable.
@@ -219,7 +222,7 @@ class LatentMapPanel(Panel):
         if codes is None:
             self._asked[slot].add(model)
         else:
-            self._draw(slot, model, codes.mu)
+            self._draw(slot, model, codes)
 
     def _on_analysed(self, what: str, subject: object) -> None:
         """Codes arrived: draw them on the map that asked, unless it shows a newer
@@ -240,19 +243,26 @@ class LatentMapPanel(Panel):
             if isinstance(subject, Model) and asked.settle(subject):
                 codes = self.session.analysis.codes(subject, key=slot.value)  # cached
                 if codes is not None:
-                    self._draw(slot, subject, codes.mu)
+                    self._draw(slot, subject, codes)
 
-    def _draw(self, slot: Slot, model: Model, mu: np.ndarray) -> None:
-        k = int(mu.shape[1])
-        if k != self.toolbar.axis_count:
-            self.toolbar.set_axis_choices(k)
-        ax, ay = self.session.axes
-        self.maps[slot].set_model(model, mu, (min(ax, k - 1), min(ay, k - 1)),
+    def _draw(self, slot: Slot, model: Model, codes: Codes) -> None:
+        self._sync_axis_choices()
+        if codes.pca is not None:  # refitted with every encoding, in either view
+            self.session.set_pca_plane(slot, codes.pca)
+        self.maps[slot].set_model(model, codes.mu, self.session.plane(slot),
                                   self._image_codes(model))
         self._feed_manifold(slot)
         self._show_drawing(slot)
         self.updates += 1
         self.mapUpdated.emit(slot)
+
+    def _sync_axis_choices(self) -> None:
+        """The axis boxes offer the dims of the largest latent shown (the other map
+        clamps to its own, :meth:`LabSession.axes_for`)."""
+        k = max((m.latent_dim for m in map(self.session.model, self.visible_slots())
+                 if m is not None), default=2)
+        if k != self.toolbar.axis_count:
+            self.toolbar.set_axis_choices(k)
 
     def _image_codes(self, model: Model) -> np.ndarray | None:
         """The code each image snaps to, for a VQ-VAE's map while a code is highlighted
@@ -399,10 +409,12 @@ class LatentMapPanel(Panel):
             other.show_link(index if other is not m else None)
             other.show_hover_ellipse(self._hover_ellipse(m, index) if other is m else None)
         x, y = m.points[index]
+        u, v = ("x", "y") if m.plane is None else axis_names(m.plane)
         label = "" if self._labels is None else f"<b>label {self.label_text(index)}</b><br>"
         self.hover_card.show_at(
             gray_pixmap(self._images[index], self._shape, 7),
-            f"{label}<span style='color:#555'>image #{index}<br>z = ({x:.2f}, {y:.2f})</span>",
+            f"{label}<span style='color:#555'>image #{index}<br>"
+            f"{u}, {v} = ({x:.2f}, {y:.2f})</span>",
             self.view.mapFromScene(scene_pos))
 
     def _hide_hover(self) -> None:
@@ -412,15 +424,14 @@ class LatentMapPanel(Panel):
             m.show_link(None)
             m.show_hover_ellipse(None)
 
-    def _redraw_axes(self) -> None:
+    def _redraw_planes(self) -> None:
+        """The axes or the view changed: every map again, through its new plane."""
+        self.toolbar.show_view(self.session.map_view)
         for slot, m in self.maps.items():
             if m.model is not None:
                 self._show_codes(slot, m.model)
 
     # -- the user's drawing and σ-ellipses ------------------------------------------------
-    def _plane(self, slot: Slot, model: Model) -> LatentPlane | None:
-        """The shown axes of ``slot`` as a plane of ``model``'s latent (None: one dim)."""
-        return shown_plane(self.session, slot, model)
 
     def _show_drawings(self) -> None:
         for slot in Slot:
@@ -431,7 +442,7 @@ class LatentMapPanel(Panel):
         m = self.maps[slot]
         image = self.session.drawing
         model = self.session.model(slot)
-        plane = None if model is None else self._plane(slot, model)
+        plane = self.session.plane(slot)
         if image is None or model is None or plane is None \
                 or not self.session.analysis.fits(model):
             m.show_drawing(None, None)
@@ -445,7 +456,7 @@ class LatentMapPanel(Panel):
         if model is None:
             return None
         codes = self.session.analysis.codes(model, key=f"{m.slot}")
-        plane = self._plane(Slot(m.slot), model)
+        plane = self.session.plane(m.slot)
         if codes is None or codes.log_var is None or plane is None or index >= len(codes.mu):
             return None
         return plane.ellipse(codes.mu[index], np.exp(codes.log_var[index]))
@@ -469,13 +480,14 @@ class LatentMapPanel(Panel):
             layer.set_enabled(on)
 
     def _feed_manifold(self, slot: Slot) -> None:
-        """Hand ``slot``'s model and the shown axes to its manifold layer (if any)."""
+        """Hand ``slot``'s model and its map's plane to its manifold layer (if any): the
+        tiles decode ``plane.lift`` of their centres, as a click there would."""
         layer = self._layers.get(slot)
         if layer is None:
             return
         model = self.session.model(slot)
-        ax, ay = self.session.axes_for(slot)
-        if model is None or ax == ay or not self.session.analysis.fits(model):
+        plane = self.session.plane(slot)
+        if model is None or plane is None or not self.session.analysis.fits(model):
             layer.set_model(None, None, self._shape)
             return
-        layer.set_model(model, axes_plane(model.latent_dim, ax, ay), self._shape)
+        layer.set_model(model, plane, self._shape)

@@ -1,6 +1,6 @@
 """The latent map's tool row: which map(s) to show, the latent axes, the view toggles
-(decoded manifold, prior scale) and Fit view. The toggles are QActions the View menu and
-the maps' context menu share, so each has one state wherever it is shown."""
+(PCA view, decoded manifold, prior scale) and Fit view. The toggles are QActions the View
+menu and the maps' context menu share, so each has one state wherever it is shown."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from latentlab.core.claims import PRIOR_SCALE_SIGMA
 
 from ...session import LabSession
-from ...slots import BOTH, MAP_MODES, SLOT_TITLES, Slot
+from ...slots import AXES_VIEW, BOTH, MAP_MODES, PCA_VIEW, SLOT_TITLES, Slot
 from ...widgets.map_plot import subscript
 from ..fit import toolbar_strip
 
@@ -61,13 +61,32 @@ class MapToolbar:
         self.axis_label = QLabel("Axes:")
         self.ax_x = QComboBox()
         self.ax_y = QComboBox()
-        for combo, tip in ((self.ax_x, "Latent dimension on the horizontal axis"),
-                           (self.ax_y, "Latent dimension on the vertical axis")):
-            combo.setToolTip(tip + " (the other dimensions of a clicked z are 0)")
+        for combo in (self.ax_x, self.ax_y):
             combo.currentIndexChanged.connect(self._on_axes_combo)
         row.addWidget(self.axis_label)
         row.addWidget(self.ax_x)
         row.addWidget(self.ax_y)
+        self.pca_action = QAction("&PCA view (the codes' first two principal components)",
+                                  parent)
+        self.pca_action.setCheckable(True)
+        self.pca_action.setObjectName("pcaViewAction")
+        self.pca_action.setIconText("PCA")
+        self.pca_action.setShortcut("Ctrl+Shift+P")
+        self.pca_action.setToolTip(
+            "Show each map in the plane of its codes' first two principal components "
+            "instead of two chosen latent dims. A map point (u, v) is z = mean + u·PC₁ + "
+            "v·PC₂: every other direction is held at the codes' mean, and a click, an "
+            "interpolation endpoint and the manifold decode exactly that z. The axes say "
+            "how much of the codes' variance each PC holds. Refitted with every new "
+            "encoding as the model trains, keeping each axis's direction from the last fit "
+            "(the map never mirrors itself). With a 2-D latent it shows the same codes "
+            "turned onto their main directions and centred on their mean.")
+        self.pca_action.toggled.connect(
+            lambda on: session.set_map_view(PCA_VIEW if on else AXES_VIEW))
+        pca_button = QToolButton()
+        pca_button.setDefaultAction(self.pca_action)
+        pca_button.setObjectName("pcaViewButton")
+        row.addWidget(pca_button)
         row.addStretch(1)
         self.prior_scale_action = QAction(f"&Prior scale (±{PRIOR_SCALE_SIGMA:g}σ) on the VAE map",
                                           parent)
@@ -106,13 +125,25 @@ class MapToolbar:
     @property
     def view_actions(self) -> list[QAction]:
         """The toggles, for the View menu and the context menu."""
-        return [self.manifold_action, self.prior_scale_action]
+        return [self.pca_action, self.manifold_action, self.prior_scale_action]
 
     def show_mode(self, mode: str, slots: list[Slot]) -> None:
         """Check ``mode``'s button; the prior scale is offered while the VAE map is shown."""
         for button in self.mode_group.buttons():
             button.setChecked(button.objectName() == f"mapMode-{mode}")
         self.prior_button.setVisible(Slot.VAE in slots)
+
+    def show_view(self, view: str) -> None:
+        """Check the PCA toggle for the PCA view; the axis boxes choose nothing there."""
+        pca = view == PCA_VIEW
+        if self.pca_action.isChecked() != pca:
+            self.pca_action.setChecked(pca)
+        for combo, which in ((self.ax_x, "horizontal"), (self.ax_y, "vertical")):
+            combo.setEnabled(not pca)
+            combo.setToolTip(
+                "The PCA view is on: turn it off (PCA) to choose two latent dims" if pca
+                else f"Latent dimension on the {which} axis (the other dimensions of a "
+                     "clicked z are 0)")
 
     @property
     def axis_count(self) -> int:
