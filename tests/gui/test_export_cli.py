@@ -157,7 +157,7 @@ def test_export_the_pca_view_with_its_manifold(tmp_path: Path, vae4_file: Path) 
                        "pca.svg", "--pca")
     assert result.returncode == 0, result.stderr
     svg = (tmp_path / "pca.svg").read_text()
-    assert "PCA of the codes; the other 2 directions at the codes" in svg  # the caption
+    assert "PCA of the codes; other 2 directions at their mean" in svg  # the caption
 
 
 def test_export_refuses_a_map_of_a_1d_latent(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
 
 from latentlab.core import TrainConfig, Trainer, load_digits, save_model
+from latentlab.core.claims import PRIOR_SCALE_SIGMA
 from latentlab.core.manifold import decode_mosaic
 from latentlab.core.pca import axes_plane, pca_plane
 from latentlab.core.vqvae import cell_polygon
@@ -109,7 +110,7 @@ def test_the_pca_view_shows_the_codes_projection_and_says_so(qtbot, window,
     e1, e2 = expected.explained
     assert m.axis_labels == (f"PC₁ ({100 * e1:.0f} % of variance)",
                              f"PC₂ ({100 * e2:.0f} % of variance)")
-    assert "PCA of the codes; the other 2 directions at the codes' mean" in m.title
+    assert "PCA of the codes; other 2 directions at their mean" in m.title
     combos = (mp.toolbar.ax_x, mp.toolbar.ax_y)
     assert all(c.isVisibleTo(mp) and not c.isEnabled() for c in combos)
     assert "PCA view is on" in combos[0].toolTip()
@@ -174,6 +175,11 @@ def test_a_click_decodes_the_lifted_point_and_everything_agrees(qtbot, window,
     for ring_item in m.prior_rings:
         assert (ring_item.pos().x(), ring_item.pos().y()) == pytest.approx(
             tuple(plane.prior_centre))
+    # The prior scale view: ±3.5σ around that centre.
+    mp.prior_scale_action.trigger()
+    (x0, x1), (y0, y1) = m.vb.viewRange()
+    assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx(tuple(plane.prior_centre), abs=1e-6)
+    assert min(x1 - x0, y1 - y0) == pytest.approx(2 * PRIOR_SCALE_SIGMA, rel=1e-3)
 
 
 def test_the_manifold_in_the_pca_view_decodes_the_lifted_grid(qtbot, window,

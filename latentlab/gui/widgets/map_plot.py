@@ -372,8 +372,9 @@ def view_caption(plane: LatentPlane) -> str:
     """What the map holds fixed, as its title's second line ("" for a 2-D latent's axes)."""
     k = plane.latent_dim
     if plane.is_pca:
-        held = f"; the other {k - 2} directions at the codes' mean" if k > 2 else ""
-        return f"PCA of the codes{held}"
+        if k == 2:
+            return "PCA of the codes"
+        return f"PCA of the codes; other {k - 2} direction{'s' * (k > 3)} at their mean"
     if k == 2:
         return ""
     shown = {int(np.argmax(row)) for row in plane.basis}
