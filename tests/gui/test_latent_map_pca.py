@@ -114,6 +114,11 @@ def test_the_pca_view_shows_the_codes_projection_and_says_so(qtbot, window,
     combos = (mp.toolbar.ax_x, mp.toolbar.ax_y)
     assert all(c.isVisibleTo(mp) and not c.isEnabled() for c in combos)
     assert "PCA view is on" in combos[0].toolTip()
+    # The smoothness caption under the map is measured over the same plane.
+    watch = mp.smoothness.watch
+    qtbot.waitUntil(lambda: watch.result("vae") is not None
+                    and watch.result("vae").plane is window.session.plane("vae"),
+                    timeout=TIMEOUT)
 
     # Back to two chosen axes: labels, caption and points follow.
     mp.pca_action.trigger()
