@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
 
-from latentlab.core import TrainConfig, Trainer, load_digits, save_model
+from latentlab.core import TrainConfig, Trainer, load_digits, load_model, save_model
 from latentlab.core.claims import PRIOR_SCALE_SIGMA
 from latentlab.core.manifold import decode_mosaic
 from latentlab.core.pca import axes_plane, pca_plane
@@ -257,3 +257,34 @@ def test_the_codebook_is_drawn_through_the_pca_plane(qtbot, window, vqvae3_file:
     np.testing.assert_allclose(corners, cell_polygon(model.codebook, plane, overlay._covered, 0),
                                atol=1e-9)
     assert "cells in the shown plane" in m.title
+
+
+def test_a_picked_z_stays_exact_and_its_marker_follows_each_refit(session,
+                                                                   vae4_file: Path) -> None:
+    saved = load_model(vae4_file)
+    session.adopt("vae", saved.model, saved.config, saved.history)
+    session.set_map_view(PCA_VIEW)
+    mu, _ = saved.model.encode(session.dataset.images)
+    first = pca_plane(mu)
+    session.set_pca_plane("vae", first)
+    assert session.plane("vae") is not None and session.plane("vae").basis.tolist() == \
+        first.basis.tolist()
+    z = mu[7]
+    session.pick_latent(z)  # a gallery pick: that exact z, marked where the map shows it
+    np.testing.assert_allclose(session.point("vae"), first.project(z[None, :])[0], atol=1e-6)
+    np.testing.assert_array_equal(session.current_z("vae"), z)
+    # A refit (codes of a model that moved on): the marker moves with the picture, the
+    # decoded z does not change.
+    session.set_pca_plane("vae", pca_plane(mu[:900] * 1.1))
+    refit = session.plane("vae")
+    assert refit is not None and not np.allclose(refit.basis, first.basis)
+    assert (np.einsum("ik,ik->i", refit.basis, first.basis) > 0).all()
+    np.testing.assert_allclose(session.point("vae"), refit.project(z[None, :])[0], atol=1e-6)
+    np.testing.assert_array_equal(session.current_z("vae"), z)
+    # A click: the map point lifted through the plane.
+    session.set_current_xy(0.5, -0.25, "vae")
+    np.testing.assert_allclose(session.current_z("vae"),
+                               refit.lift(np.array([[0.5, -0.25]]))[0], atol=1e-6)
+    # Back to two axes: the other dims are 0 again.
+    session.set_map_view(AXES_VIEW)
+    np.testing.assert_allclose(session.current_z("vae"), [0.5, -0.25, 0.0, 0.0])
