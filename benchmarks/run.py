@@ -6,8 +6,12 @@
 
 Sections (each contender runs only when importable; the table says how to install it):
 
-Every contender runs on one thread (OpenBLAS limited as the app runs; PyTorch set to one
-thread; XLA_FLAGS for JAX unless set).
+Every training contender runs on one core: the training sections pin the process to one
+CPU (``os.sched_setaffinity``; OpenBLAS is limited to one thread as the app runs, PyTorch
+set to one thread). XLA's CPU runtime used a second core whatever its flags said
+(``--xla_cpu_multi_thread_eigen=false``: JAX's 300 epochs took 0.60-0.72 s on two cores and
+0.76-0.84 s pinned, quiet machine), so flags alone did not give same-core figures. The
+window's section runs unpinned: the window has a GUI thread and a training thread.
 
 * ``digits``: the 2-D VAE on the 1,797 digits with the default recipe (Adam, lr 1e-2,
   batch 64, KL warm-up 10 epochs, float32, the same initial weights for every contender):
@@ -53,10 +57,6 @@ from latentlab.core import TrainConfig, Trainer, build_model, load_digits
 from latentlab.core.models import Model
 from latentlab.core.stacked import StackedTrainer
 from latentlab.core.trainer import ARTICLE_TARGET, TargetWatch, recommended_batch_size
-
-# JAX (XLA) gets one thread, as LatentLab's BLAS and PyTorch here: same-thread figures.
-os.environ.setdefault("XLA_FLAGS",
-                      "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -484,12 +484,16 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     table = Table()
+    cores = os.sched_getaffinity(0)
+    # One core for every training contender (threads started from here on inherit it).
+    os.sched_setaffinity(0, {min(cores)})
     if "digits" not in skip:
         digits_section(table, data, epochs, repeats, loop_epochs=2 if args.quick else 5)
     if "stacked" not in skip:
         stacked_section(table, data, 30 if args.quick else 60, repeats)
     if "60k" not in skip:
         big_section(table, 10_000 if args.quick else 60_000, repeats)
+    os.sched_setaffinity(0, cores)
     if "gui" not in skip:
         gui_section(table, 5.0 if args.quick else 10.0)
     print(table.render())

@@ -6,10 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
-    QLayout,
     QMainWindow,
     QScrollArea,
-    QSizePolicy,
     QStyle,
     QTabBar,
     QWidget,
@@ -35,22 +33,6 @@ def scrollable(panel: QWidget, scroll: str = "both") -> QWidget:
     return area
 
 
-def toolbar_strip(row: QLayout) -> QScrollArea:
-    """A row of tool buttons that scrolls sideways when its panel is narrower than the row
-    (every button stays whole and reachable) instead of setting the panel's minimum width."""
-    holder = QWidget()
-    holder.setLayout(row)
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setWidget(holder)
-    bar = area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-    area.setFixedHeight(holder.sizeHint().height() + bar)
-    area.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-    return area
-
-
 def readable_tabs(window: QMainWindow) -> None:
     """Every dock tab bar of ``window`` shows whole titles, scrolling when they do not fit
     (Qt's default elides them to "Gall…")."""
@@ -59,4 +41,4 @@ def readable_tabs(window: QMainWindow) -> None:
         bar.setUsesScrollButtons(True)
 
 
-__all__ = ["readable_tabs", "scrollable", "toolbar_strip"]
+__all__ = ["readable_tabs", "scrollable"]

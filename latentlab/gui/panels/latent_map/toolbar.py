@@ -20,8 +20,8 @@ from latentlab.core.claims import PRIOR_SCALE_SIGMA
 
 from ...session import LabSession
 from ...slots import AXES_VIEW, BOTH, MAP_MODES, PCA_VIEW, SLOT_TITLES, Slot
+from ...widgets.flow_layout import FlowLayout
 from ...widgets.map_plot import subscript
-from ..fit import toolbar_strip
 
 _MODE_TIPS = {
     Slot.VAE: "Show the VAE's latent map (smooth: every point decodes to a digit-like image)",
@@ -35,17 +35,27 @@ _MODE_TIPS = {
 
 
 class MapToolbar:
-    """The row's widgets and actions; ``strip`` is the row as the panel lays it out (it
-    scrolls sideways in a narrow dock). The map-mode buttons and the axis boxes set the
-    session's state; the panel acts on the toggles."""
+    """The row's widgets and actions; ``strip`` is the row as the panel lays it out: its
+    groups (map mode, axes, PCA, the other toggles) wrap onto a second line in a narrow dock,
+    so every button stays on screen without scrolling. The map-mode buttons and the axis
+    boxes set the session's state; the panel acts on the toggles."""
 
     def __init__(self, session: LabSession, parent: QWidget, fit_view: Callable[[], None]
                  ) -> None:
         self.session = session
+        self._groups: list[QWidget] = []
+
+        def _group() -> QHBoxLayout:
+            """A new group of buttons that stay together on one line."""
+            group = QWidget()
+            layout = QHBoxLayout(group)
+            layout.setContentsMargins(0, 0, 0, 0)
+            self._groups.append(group)
+            return layout
+
         self.mode_group = QButtonGroup(parent)
         self.mode_group.setExclusive(True)
-        row = QHBoxLayout()
-        row.setContentsMargins(6, 4, 6, 0)
+        row = _group()
         row.addWidget(QLabel("Show:"))
         for mode, text in zip(MAP_MODES, (*SLOT_TITLES.values(), "Side by side"), strict=True):
             button = QToolButton()
@@ -57,7 +67,7 @@ class MapToolbar:
             self.mode_group.addButton(button)
             button.clicked.connect(lambda _=False, m=mode: session.set_map_mode(m))
             row.addWidget(button)
-        row.addSpacing(12)
+        row = _group()
         self.axis_label = QLabel("Axes:")
         self.ax_x = QComboBox()
         self.ax_y = QComboBox()
@@ -87,7 +97,7 @@ class MapToolbar:
         pca_button.setDefaultAction(self.pca_action)
         pca_button.setObjectName("pcaViewButton")
         row.addWidget(pca_button)
-        row.addStretch(1)
+        row = _group()
         self.prior_scale_action = QAction(f"&Prior scale (±{PRIOR_SCALE_SIGMA:g}σ) on the VAE map",
                                           parent)
         self.prior_scale_action.setCheckable(True)
@@ -120,7 +130,11 @@ class MapToolbar:
         fit.setToolTip("Zoom to show every point again (pan: drag, zoom: wheel)")
         fit.clicked.connect(fit_view)
         row.addWidget(fit)
-        self.strip = toolbar_strip(row)
+        self.strip = QWidget()
+        flow = FlowLayout(self.strip, spacing=12)
+        flow.setContentsMargins(6, 4, 6, 0)
+        for group in self._groups:
+            flow.addWidget(group)
 
     @property
     def view_actions(self) -> list[QAction]:
