@@ -9,6 +9,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
+import gc
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,45 @@ def _isolated_user_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ["XDG_CONFIG_HOME"] = str(config_home)
     os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state-home"))
     return config_home
+
+
+_EXIT_STATUS = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the test process with pytest's own exit status once every report is written.
+
+    A fresh-clone CI run (751 passed) and three hand-picked runs by a helper ended in a
+    segmentation fault during interpreter finalisation, after the summary, with no
+    traceback; the likeliest cause is Python tearing down PySide6/pyqtgraph objects in an
+    order Qt does not survive (not proven: it did not reproduce on demand). The app's own exit
+    paths are tested in subprocesses (tests/gui/test_subprocess.py and the close tests);
+    what crashed was only the test process's teardown. So Qt's leftovers are deleted while
+    the interpreter is whole, and the process then exits without finalisation.
+    """
+    status = config.stash.get(_EXIT_STATUS, None)
+    if status is None:  # pytest stopped before the session ran (usage error, --help)
+        return
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtCore import QCoreApplication, QEvent
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+    else:
+        app = None
+    if app is not None:
+        for widget in QApplication.topLevelWidgets():
+            widget.close()
+            widget.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+    gc.collect()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
