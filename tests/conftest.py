@@ -9,7 +9,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-import gc
 import sys
 from pathlib import Path
 
@@ -47,26 +46,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     traceback; the likeliest cause is Python tearing down PySide6/pyqtgraph objects in an
     order Qt does not survive (not proven: it did not reproduce on demand). The app's own exit
     paths are tested in subprocesses (tests/gui/test_subprocess.py and the close tests);
-    what crashed was only the test process's teardown. So Qt's leftovers are deleted while
-    the interpreter is whole, and the process then exits without finalisation.
+    what crashed was only the test process's teardown. So the process exits without
+    finalisation (deleting Qt's leftovers first did not help: a loaded run still ended in
+    a segmentation fault after its summary).
     """
     status = config.stash.get(_EXIT_STATUS, None)
     if status is None:  # pytest stopped before the session ran (usage error, --help)
         return
-    if "PySide6.QtWidgets" in sys.modules:
-        from PySide6.QtCore import QCoreApplication, QEvent
-        from PySide6.QtWidgets import QApplication
-
-        app = QApplication.instance()
-    else:
-        app = None
-    if app is not None:
-        for widget in QApplication.topLevelWidgets():
-            widget.close()
-            widget.deleteLater()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        app.processEvents()
-    gc.collect()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
