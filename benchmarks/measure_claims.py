@@ -6,14 +6,15 @@
 
 Sections:
 
-* ``collapse``: 2-D VAEs (the app's defaults: hidden 32, Adam 1e-2, batch 64, 200 epochs)
-  over a grid of β, with KL warm-up 0, 10, 50 and 100 epochs, seeds 0–2. After training:
+* ``collapse``: 2-D VAEs (the app's defaults: hidden 32, Adam 1e-2 with cosine decay,
+  batch 96, 250 epochs) over a grid of β, with KL warm-up 0, 10, 50 and 100 epochs, seeds
+  0–2. After training:
   KL per dim and active units (Cov_x(μ_k) > 0.01) at z = μ, reconstruction at z = μ and
   the total at the final β. The collapse threshold of a run is the smallest β of the grid
   at which no unit is active.
 * ``dims``: the same at β ∈ {3, 4, 5} for latent dims 2, 4 and 8 (warm-up 10).
 * ``optimum``: is the collapsed latent where the objective wants to be at large β? VAEs
-  trained at β = 1 (informative) go on training at β = 3.5 and 4 for 200 more epochs; and
+  trained at β = 1 (informative) go on training at β = 3.5 and 4 for 250 more epochs; and
   the objective at β = 4 (z sampled, mean of 10 draws) of the informative models trained
   at β = 3 beside the collapsed ones trained at β = 4.
 * ``losses``: the shipped pretrained VAE's last epoch (running mean over the epoch's

@@ -56,7 +56,12 @@ from latentlab.blas import limit_blas_threads
 from latentlab.core import TrainConfig, Trainer, build_model, load_digits
 from latentlab.core.models import Model
 from latentlab.core.stacked import StackedTrainer
-from latentlab.core.trainer import ARTICLE_TARGET, TargetWatch, recommended_batch_size
+from latentlab.core.trainer import (
+    ARTICLE_TARGET,
+    BatchSource,
+    TargetWatch,
+    recommended_batch_size,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -95,6 +100,25 @@ class TargetCheck:
 
     def final(self) -> float:
         return self.watch.sampled_total(self.model, 1.0)
+
+
+class LatentLabDraws:
+    """Each epoch's sample order and noise exactly as LatentLab's trainer draws them
+    (:class:`~latentlab.core.trainer.BatchSource` on the config's seed), so every
+    contender trains on the same batches with the same noise from the same initial
+    weights: the same run up to float rounding, which leaves the speed of a step as the
+    only difference between them."""
+
+    def __init__(self, data: np.ndarray, config: TrainConfig) -> None:
+        self.source = BatchSource(data, config.batch_size, noise_rows=2,
+                                  rng=np.random.default_rng(config.seed))
+
+    def next_epoch(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(order: (N,), noise: (N, 2) float32)``; noise row ``i`` goes with position
+        ``i`` of the order (batch ``j`` takes rows ``j B`` to ``(j + 1) B``)."""
+        self.source.shuffle()
+        assert self.source.noise is not None
+        return self.source.order.copy(), self.source.noise.copy()
 
 
 def initial_weights(input_dim: int, hidden: int) -> dict[str, np.ndarray]:
@@ -152,8 +176,10 @@ def torch_vae(data: np.ndarray, epochs: int, compiled: bool) -> Run | None:
     for name, wb in init.items():
         params[name + ".W"] = torch.tensor(wb[:-1], requires_grad=True)
         params[name + ".b"] = torch.tensor(wb[-1], requires_grad=True)
-    opt = torch.optim.Adam(params.values(), lr=1e-2)
+    config = TrainConfig(epochs=epochs)
+    opt = torch.optim.Adam(params.values(), lr=config.lr)
     x_all = torch.from_numpy(data)
+    batch = config.batch_size
 
     def loss_fn(x: torch.Tensor, eps: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
         p = params
@@ -177,18 +203,22 @@ def torch_vae(data: np.ndarray, epochs: int, compiled: bool) -> Run | None:
     compile_seconds = None
     if compiled:  # compile both batch shapes before the clock starts
         started = time.perf_counter()
-        for rows in {64, len(data) % 64 or 64}:
+        for rows in {batch, len(data) % batch or batch}:
             step_loss(x_all[:rows], torch.zeros(rows, 2), torch.tensor(0.0)).backward()
         opt.zero_grad(set_to_none=True)
         compile_seconds = time.perf_counter() - started
     n, train_seconds = len(data), 0.0
+    draws = LatentLabDraws(data, config)
     for epoch in range(epochs):
+        order, noise = draws.next_epoch()  # drawn before the clock, as JAX's are
+        order_t, noise_t = torch.from_numpy(order), torch.from_numpy(noise)
         started = time.perf_counter()
-        beta = torch.tensor(min(1.0, epoch / 10))  # a tensor: no recompile per value
-        perm = torch.randperm(n)
-        for lo in range(0, n, 64):
-            x = x_all[perm[lo:lo + 64]]
-            loss = step_loss(x, torch.randn(len(x), 2), beta)
+        beta = torch.tensor(config.beta_at(epoch))  # a tensor: no recompile per value
+        for group in opt.param_groups:
+            group["lr"] = config.lr_at(epoch)
+        for lo in range(0, n, batch):
+            x = x_all[order_t[lo:lo + batch]]
+            loss = step_loss(x, noise_t[lo:lo + batch], beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -199,7 +229,7 @@ def torch_vae(data: np.ndarray, epochs: int, compiled: bool) -> Run | None:
 
 
 # -- JAX ------------------------------------------------------------------------------
-def jax_vae(data: np.ndarray, epochs: int, hidden: int = 32, batch: int = 64,
+def jax_vae(data: np.ndarray, epochs: int, hidden: int = 32, batch: int = TrainConfig.batch_size,
             check_target: bool = True) -> Run | None:
     try:
         import jax
@@ -209,7 +239,8 @@ def jax_vae(data: np.ndarray, epochs: int, hidden: int = 32, batch: int = 64,
     jax.config.update("jax_platforms", "cpu")
     init = initial_weights(data.shape[1], hidden)
     k = 2
-    lr, b1, b2, adam_eps = 1e-2, 0.9, 0.999, 1e-8
+    config = TrainConfig(hidden_dim=hidden, batch_size=batch, epochs=epochs)
+    b1, b2, adam_eps = 0.9, 0.999, 1e-8
 
     def loss_fn(params: dict, x: jax.Array, eps: jax.Array, beta: jax.Array) -> jax.Array:
         def dense(name: str, a: jax.Array) -> jax.Array:
@@ -222,7 +253,8 @@ def jax_vae(data: np.ndarray, epochs: int, hidden: int = 32, batch: int = 64,
         kl = 0.5 * jnp.sum(mu * mu + jnp.exp(log_var) - log_var - 1.0)
         return (bce + beta * kl) / x.shape[0]
 
-    def step(state: tuple, x: jax.Array, eps: jax.Array, beta: jax.Array) -> tuple:
+    def step(state: tuple, x: jax.Array, eps: jax.Array, beta: jax.Array,
+             lr: jax.Array) -> tuple:
         params, m, v, t = state
         loss, grads = jax.value_and_grad(loss_fn)(params, x, eps, beta)
         t = t + 1
@@ -234,8 +266,10 @@ def jax_vae(data: np.ndarray, epochs: int, hidden: int = 32, batch: int = 64,
         return (params, m, v, t), loss
 
     @jax.jit
-    def epoch_fn(state: tuple, xb: jax.Array, epsb: jax.Array, beta: jax.Array) -> tuple:
-        return jax.lax.scan(lambda s, inp: step(s, inp[0], inp[1], beta), state, (xb, epsb))
+    def epoch_fn(state: tuple, xb: jax.Array, epsb: jax.Array, beta: jax.Array,
+                 lr: jax.Array) -> tuple:
+        return jax.lax.scan(lambda s, inp: step(s, inp[0], inp[1], beta, lr), state,
+                            (xb, epsb))
 
     tail_fn = jax.jit(step)
     params = {name: jnp.asarray(w) for name, w in init.items()}
@@ -243,33 +277,31 @@ def jax_vae(data: np.ndarray, epochs: int, hidden: int = 32, batch: int = 64,
              jax.tree.map(jnp.zeros_like, params), jnp.float32(0.0))
     n, d = data.shape
     full, rest = divmod(n, batch)
-    rng = np.random.default_rng(0)
 
-    def run_epoch(state: tuple, beta: float) -> tuple:
-        perm = rng.permutation(n)
-        noise = rng.standard_normal((n, k), dtype=np.float32)
-        xb = data[perm[:full * batch]].reshape(full, batch, d)
-        state, _ = epoch_fn(state, xb, noise[:full * batch].reshape(full, batch, k),
-                            jnp.float32(beta))
+    def run_epoch(state: tuple, epoch: int, order: np.ndarray, noise: np.ndarray) -> tuple:
+        beta, lr = jnp.float32(config.beta_at(epoch)), jnp.float32(config.lr_at(epoch))
+        xb = data[order[:full * batch]].reshape(full, batch, d)
+        state, _ = epoch_fn(state, xb, noise[:full * batch].reshape(full, batch, k), beta, lr)
         if rest:
-            state, _ = tail_fn(state, data[perm[full * batch:]], noise[full * batch:],
-                               jnp.float32(beta))
+            state, _ = tail_fn(state, data[order[full * batch:]], noise[full * batch:], beta,
+                               lr)
         jax.block_until_ready(state)
         return state
 
     started = time.perf_counter()  # compile: one epoch run on a throw-away state
-    run_epoch(state, 0.0)
+    run_epoch(state, 0, *LatentLabDraws(data, config).next_epoch())
     compile_seconds = time.perf_counter() - started
-    rng = np.random.default_rng(0)
-    check = TargetCheck(data, build_model(TrainConfig(hidden_dim=hidden).model_config(d)))
+    check = TargetCheck(data, build_model(config.model_config(d)))
 
     def weights() -> dict[str, np.ndarray]:
         return {name: np.asarray(w) for name, w in state[0].items()}
 
     train_seconds = 0.0
+    draws = LatentLabDraws(data, config)
     for epoch in range(epochs):
+        order, noise = draws.next_epoch()
         started = time.perf_counter()
-        state = run_epoch(state, min(1.0, epoch / 10))
+        state = run_epoch(state, epoch, order, noise)
         train_seconds += time.perf_counter() - started
         if check_target:
             check.after_epoch(epoch + 1, train_seconds, weights)

@@ -38,6 +38,7 @@ from .core.trainer import (
     ARTICLE_TARGET,
     BIG_SET_BATCH_SIZE,
     BIG_SET_IMAGES,
+    LR_SCHEDULES,
     TargetWatch,
     recommended_batch_size,
 )
@@ -110,6 +111,10 @@ def _add_training_options(parser: argparse.ArgumentParser, with_beta: bool) -> N
                              "images)")
     parser.add_argument("--lr", type=_within(limits.LR), default=_DEFAULTS.lr,
                         help="learning rate (default: %(default)s)")
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=_DEFAULTS.lr_schedule,
+                        help="cosine: the learning rate decays along half a cosine from --lr "
+                             "to near 0 in the last epoch; constant: --lr throughout "
+                             "(default: %(default)s)")
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default=_DEFAULTS.optimizer,
                         help="adam, or sgd with momentum 0.9 (default: %(default)s)")
     parser.add_argument("--clip-norm", type=_within(limits.CLIP_NORM), default=None,
@@ -126,7 +131,8 @@ def _config_from(args: argparse.Namespace, beta: float, n_images: int) -> TrainC
     return TrainConfig(
         model=args.model, latent_dim=args.latent_dim, hidden_dim=args.hidden_dim, beta=beta,
         warmup_epochs=args.warmup, epochs=args.epochs, batch_size=batch_size,
-        lr=args.lr, optimizer=args.optimizer, clip_norm=args.clip_norm, seed=args.seed,
+        lr=args.lr, lr_schedule=args.lr_schedule, optimizer=args.optimizer,
+        clip_norm=args.clip_norm, seed=args.seed,
         codes=args.codes, commitment=args.commitment, ema_decay=args.ema_decay)
 
 
@@ -286,7 +292,8 @@ def run_train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     result: dict[str, Any] = {"model": config.model, "epochs": trainer.epoch,
                               "seconds": round(seconds, 4), "beta": config.beta,
-                              "lr": config.lr, "batch_size": config.batch_size,
+                              "lr": config.lr, "lr_schedule": config.lr_schedule,
+                              "batch_size": config.batch_size,
                               "target": None if watch is None else watch.target,
                               "epochs_to_target": None if watch is None else watch.epoch,
                               "seconds_to_target": None if watch is None or watch.seconds

@@ -82,21 +82,27 @@ def bce_with_logits(
     """
     pixels, batch = logits.shape[-2:]
     # With t = tanh(l/2): p = (1 + t)/2 and softplus(l) = max(l, 0) + log 2 - log(1 + |t|),
-    # so one tanh serves both the loss and its gradient (np.logaddexp is ~30x slower).
-    # Σ max(l, 0) = (Σ l + Σ |l|) / 2: np.maximum is ~3x slower than np.abs on float32.
-    grad = np.abs(logits, out=grad_out)
-    linear_sum = (_weighted_sum(grad, (0.5,)) + _weighted_sum(logits, (0.5,))
-                  - _dots(logits, x))
-    t = np.multiply(logits, 0.5, out=grad)
+    # so one tanh serves both the loss and its gradient (np.logaddexp is ~30x slower);
+    # log2 is ~1.4x faster than log on float32 and the ln 2 goes into the sum.
+    t = np.multiply(logits, 0.5, out=grad_out)
     np.tanh(t, out=t)
-    scratch = np.abs(t, out=scratch)
-    scratch += 1.0
-    np.log(scratch, out=scratch)
-    value = (linear_sum + pixels * batch * _LOG2 - _weighted_sum(scratch, (1.0,))) / batch
-    t *= 0.5
-    t += 0.5
-    t -= x
-    t *= 1.0 / batch
+    terms = np.abs(t, out=scratch)
+    terms += 1.0
+    np.log2(terms, out=terms)
+    log2_sum = _weighted_sum(terms, (1.0,))
+    # Σ max(l, 0) - x l = Σ |l| / 2 + Σ l (1/2 - x), and c = (1/2 - x) / B is also the
+    # gradient's constant part, (p - x) / B = t / 2B + c: computed once per batch (once
+    # for a whole stack sharing its targets), it saves the passes of a separate Σ l,
+    # Σ x l and three of the gradient's four.
+    np.abs(logits, out=terms)
+    linear_sum = 0.5 * _weighted_sum(terms, (1.0,))
+    c = np.subtract(0.5, x, out=terms if x.shape == terms.shape else terms[(0,) * (
+        terms.ndim - x.ndim)])
+    c *= 1.0 / batch
+    linear_sum = linear_sum + batch * _dots(logits, c)
+    value = (linear_sum + _LOG2 * (pixels * batch - log2_sum)) / batch
+    t *= 0.5 / batch
+    t += c
     return value, t
 
 

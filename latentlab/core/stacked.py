@@ -121,6 +121,7 @@ class StackedTrainer:
     def _start_epoch(self) -> _StackEpoch:
         for source in self._sources:
             source.shuffle()
+        self.optimizer.lr = self.configs[0].lr_at(self.epoch)
         uses_beta = self._stack.regulariser_uses_beta
         betas = [c.beta_at(self.epoch) if uses_beta else 1.0 for c in self.configs]
         self._beta[:, 0, 0] = betas

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from latentlab.cli import build_parser, run_sweep, run_train
+from latentlab.core import TrainConfig
 
 
 def _train_json(*args: str) -> dict:
@@ -21,10 +22,19 @@ def _train_json(*args: str) -> dict:
 
 def test_train_json_reports_the_recipe_and_the_time_to_the_target() -> None:
     result = _train_json("--model", "vae", "--epochs", "30", "--target", "30")
-    assert (result["lr"], result["batch_size"], result["target"]) == (0.01, 64, 30.0)
+    defaults = TrainConfig()
+    assert (result["lr"], result["lr_schedule"], result["batch_size"], result["target"]) == (
+        defaults.lr, defaults.lr_schedule, defaults.batch_size, 30.0)
     assert result["epochs_to_target"] % 5 == 0 and 5 <= result["epochs_to_target"] <= 30
     assert 0 < result["seconds_to_target"] <= result["seconds"]
     assert "epochs_to_target" in result["measured"]
+
+
+def test_train_takes_the_schedule_and_a_constant_rate_gives_another_run() -> None:
+    cosine = _train_json("--model", "ae", "--epochs", "4")
+    constant = _train_json("--model", "ae", "--epochs", "4", "--lr-schedule", "constant")
+    assert (cosine["lr_schedule"], constant["lr_schedule"]) == ("cosine", "constant")
+    assert constant["mse"] != cosine["mse"]
 
 
 def test_no_time_to_target_when_it_is_not_reached_or_has_no_meaning() -> None:

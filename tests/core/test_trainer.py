@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -105,10 +107,47 @@ def test_continue_from_existing_weights(digits: np.ndarray) -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [("model", "gan"), ("beta", -1.0), ("lr", 0.0), ("batch_size", 0), ("epochs", -1),
-     ("warmup_epochs", -2), ("optimizer", "lbfgs"), ("clip_norm", 0.0)])
+     ("warmup_epochs", -2), ("optimizer", "lbfgs"), ("clip_norm", 0.0),
+     ("lr_schedule", "step")])
 def test_invalid_configs_are_refused(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field.split("_")[0]):
         TrainConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_cosine_schedule_decays_from_lr_to_near_zero_and_constant_keeps_it() -> None:
+    config = TrainConfig(lr=0.02, epochs=100, lr_schedule="cosine")
+    rates = [config.lr_at(e) for e in range(100)]
+    assert rates[0] == 0.02
+    assert all(a > b for a, b in itertools.pairwise(rates))
+    assert rates[50] == pytest.approx(0.01)
+    assert 0 < rates[-1] < 0.02 * 1e-3
+    assert config.lr_at(100) == config.lr_at(500) == rates[-1]  # past the end: never 0
+    constant = TrainConfig(lr=0.02, epochs=100, lr_schedule="constant")
+    assert {constant.lr_at(e) for e in range(100)} == {0.02}
+
+
+def test_trainer_sets_each_epochs_rate_and_a_stop_keeps_it(digits: np.ndarray) -> None:
+    config = TrainConfig(epochs=4, lr=0.02)
+    trainer = Trainer(config, digits)
+    for epoch in range(3):
+        trainer.run_epoch()
+        assert trainer.optimizer.lr == config.lr_at(epoch)
+    calls = iter([False, False, True])
+    assert trainer.run_epoch(lambda: next(calls)) is None  # stopped inside epoch 4
+    assert trainer.optimizer.lr == config.lr_at(3)
+    trainer.run_epoch()
+    assert trainer.optimizer.lr == config.lr_at(3) and trainer.done
+    # the schedule changes the run: a constant rate gives other weights
+    constant = Trainer(TrainConfig(epochs=4, lr=0.02, lr_schedule="constant"), digits)
+    list(constant.train())
+    assert not np.array_equal(constant.model.weights, trainer.model.weights)
+
+
+def test_a_saved_config_from_before_schedules_reads_as_constant() -> None:
+    saved = TrainConfig(lr_schedule="constant").to_dict()
+    del saved["lr_schedule"]
+    assert TrainConfig.from_dict(saved).lr_schedule == "constant"
+    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
 
 
 def test_bad_data_is_refused() -> None:

@@ -20,7 +20,7 @@ def test_the_tour_runs_end_to_end(qtbot, window) -> None:
     mp = window.panels["map"]
     # 1: both maps, the decoded manifold on, the measured gap figures cited
     assert window.session.map_mode == "both" and mp.manifold_action.isChecked()
-    assert "32.6–71.2 %" in tour.text.text() and "0–0.6 %" in tour.text.text()
+    assert "64.3–82.6 %" in tour.text.text() and "0–0.5 %" in tour.text.text()
 
     # 2: an interpolation from the first 3 to the first 7
     tour.next_button.click()

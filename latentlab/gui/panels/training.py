@@ -48,6 +48,8 @@ SPEED_CHOICES: tuple[tuple[str, float | None], ...] = (
     ("3 epochs/s", 3.0),
     ("1 epoch/s", 1.0),
 )
+#: the learning-rate schedules (:data:`~latentlab.core.trainer.LR_SCHEDULES`) as offered
+SCHEDULE_CHOICES = (("Cosine decay", "cosine"), ("Constant", "constant"))
 
 
 def _widget_low(allowed: limits.Range) -> float:
@@ -139,6 +141,14 @@ class TrainingPanel(Panel):
         self.lr_box.setValue(d.lr)
         self.lr_box.setToolTip("Adam learning rate (try 1000 to see divergence handled)")
         self.batch_box = self._spin(limits.BATCH_SIZE, d.batch_size, "Minibatch size")
+        self.schedule_box = QComboBox()
+        for text, schedule in SCHEDULE_CHOICES:
+            self.schedule_box.addItem(text, schedule)
+        self.schedule_box.setCurrentIndex(self.schedule_box.findData(d.lr_schedule))
+        self.schedule_box.setToolTip(
+            "How the learning rate changes over a run: cosine decay from the rate above to "
+            "near 0 in the last epoch (measured on the digits: sooner to the article's 24.8 "
+            "and better final losses than a constant rate), or constant")
         self.speed_box = QComboBox()
         for text, rate in SPEED_CHOICES:
             self.speed_box.addItem(text, rate)
@@ -200,8 +210,10 @@ class TrainingPanel(Panel):
         grid.addWidget(QLabel("Batch size"), r, 2)
         grid.addWidget(self.batch_box, r, 3)
         r += 1
-        grid.addWidget(QLabel("Speed"), r, 0)
-        grid.addWidget(self.speed_box, r, 1, 1, 3)
+        grid.addWidget(QLabel("LR schedule"), r, 0)
+        grid.addWidget(self.schedule_box, r, 1)
+        grid.addWidget(QLabel("Speed"), r, 2)
+        grid.addWidget(self.speed_box, r, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -227,7 +239,7 @@ class TrainingPanel(Panel):
                     self.commitment_box, self.ema_decay_box):
             box.valueChanged.connect(self._push)
         self.ema_box.toggled.connect(self._on_ema_toggled)
-        for combo in (self.beta_mode, self.speed_box):
+        for combo in (self.beta_mode, self.speed_box, self.schedule_box):
             combo.currentIndexChanged.connect(self._push)
         self.start_button.clicked.connect(self.startPauseRequested)
         self.step_button.clicked.connect(self.stepRequested)
@@ -366,6 +378,7 @@ class TrainingPanel(Panel):
             epochs=self.epochs_box.value(),
             batch_size=self.batch_box.value(),
             lr=float(self.lr_box.value()),
+            lr_schedule=self.schedule_box.currentData(),
             seed=self.seed_box.value(),
             codes=self.codes_box.value(),
             commitment=float(self.commitment_box.value()),
@@ -377,7 +390,8 @@ class TrainingPanel(Panel):
         return {
             **{k: v for k, v in cfg.to_dict().items()
                if k in ("model", "latent_dim", "hidden_dim", "beta", "warmup_epochs", "epochs",
-                        "batch_size", "lr", "seed", "codes", "commitment", "ema_decay")},
+                        "batch_size", "lr", "lr_schedule", "seed", "codes", "commitment",
+                        "ema_decay")},
             "beta_mode": self.beta_mode.currentData(),
             "speed": self.speed_box.currentIndex(),
         }
@@ -420,6 +434,9 @@ class TrainingPanel(Panel):
             if beta is not None and math.isfinite(beta):
                 self.beta_box.setValue(beta)
                 self.beta_slider.setValue(beta_to_slider(self.beta_box.value()))
+            i = self.schedule_box.findData(values.get("lr_schedule"))
+            if i >= 0:
+                self.schedule_box.setCurrentIndex(i)
             i = self.beta_mode.findData(values.get("beta_mode"))
             if i >= 0:
                 self.beta_mode.setCurrentIndex(i)
