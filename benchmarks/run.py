@@ -93,12 +93,16 @@ class TargetCheck:
                     weights: Callable[[], dict[str, np.ndarray]]) -> None:
         if self.watch.epoch is not None or epoch % self.watch.every:
             return
-        for name, value in weights().items():
-            self.model.store.value_views[name][...] = value
-        if self.watch.sampled_total(self.model, 1.0) <= self.watch.target:
+        if self._total_of(weights) <= self.watch.target:
             self.watch.epoch, self.watch.seconds = epoch, train_seconds
 
-    def final(self) -> float:
+    def final(self, weights: Callable[[], dict[str, np.ndarray]]) -> float:
+        """The sampled total of the contender's weights at the end of its run."""
+        return self._total_of(weights)
+
+    def _total_of(self, weights: Callable[[], dict[str, np.ndarray]]) -> float:
+        for name, value in weights().items():
+            self.model.store.value_views[name][...] = value
         return self.watch.sampled_total(self.model, 1.0)
 
 
@@ -224,7 +228,7 @@ def torch_vae(data: np.ndarray, epochs: int, compiled: bool) -> Run | None:
             opt.step()
         train_seconds += time.perf_counter() - started
         check.after_epoch(epoch + 1, train_seconds, weights)
-    return Run(train_seconds, check.watch.seconds, check.watch.epoch, check.final(),
+    return Run(train_seconds, check.watch.seconds, check.watch.epoch, check.final(weights),
                compile_seconds)
 
 
@@ -307,7 +311,7 @@ def jax_vae(data: np.ndarray, epochs: int, hidden: int = 32, batch: int = TrainC
             check.after_epoch(epoch + 1, train_seconds, weights)
     if not check_target:
         return Run(train_seconds, compile_seconds=compile_seconds)
-    return Run(train_seconds, check.watch.seconds, check.watch.epoch, check.final(),
+    return Run(train_seconds, check.watch.seconds, check.watch.epoch, check.final(weights),
                compile_seconds)
 
 
