@@ -22,6 +22,7 @@ from latentlab.core.io import atomic_write_text
 from ..analysis import Codes
 from ..session import LabSession
 from ..slots import SLOT_TITLES
+from .background_work import run_in_background
 
 #: The background worker's key and priority for writing the codes: the user waits for it.
 EXPORT_KEY = "export:codes"
@@ -78,23 +79,16 @@ def export_latent_codes_in_background(session: LabSession, path: str | Path,
     model = _model_to_export(session, slot)
     cached = session.analysis.cached_codes(model)  # the map's, when it has them
     images, labels = session.dataset.images, session.dataset.labels
-    session.set_busy(f"Saving the latent codes to {Path(path).name}…")
 
-    def write(_stop: object) -> Path | BaseException:
-        try:
-            codes = cached if cached is not None else Codes.of(*encode_in_chunks(model, images))
-            return write_latent_codes(path, codes, labels)
-        except Exception as exc:  # handed to the GUI thread with its traceback
-            return exc
+    def write() -> Path:
+        codes = cached if cached is not None else Codes.of(*encode_in_chunks(model, images))
+        return write_latent_codes(path, codes, labels)
 
-    def back(result: Path | BaseException) -> None:
-        session.set_busy("")
-        if isinstance(result, BaseException):
-            failed(result)
-        else:
-            session.say(f"Saved {len(images):,} latent codes to {result}", 5000)
+    def arrived(written: Path) -> None:
+        session.say(f"Saved {len(images):,} latent codes to {written}", 5000)
 
-    session.background.submit(EXPORT_KEY, write, back, priority=EXPORT_PRIORITY)
+    run_in_background(session, EXPORT_KEY, EXPORT_PRIORITY,
+                      f"Saving the latent codes to {Path(path).name}…", write, arrived, failed)
 
 
 __all__ = ["EXPORT_KEY", "export_latent_codes", "export_latent_codes_in_background",

@@ -12,7 +12,6 @@ import functools
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from latentlab.core import (
 
 from ..image_folder import FolderImport, check_image_folder, load_image_folder
 from ..slots import Slot, slot_of
+from .background_work import run_in_background
 from .training import TrainingCommands, adopt_model
 
 #: The image sizes a folder import offers (None: 8×8 when every image is that small).
@@ -41,7 +41,6 @@ FOLDER_SIZES: dict[str, tuple[int, int] | None] = {
 #: of the data it replaces: that is cancelled when the new data arrives).
 IMPORT_KEY = "import"
 IMPORT_PRIORITY = 10
-T = TypeVar("T")
 
 
 @functools.cache
@@ -138,32 +137,6 @@ def import_data_file(training: TrainingCommands, path: str | Path) -> Dataset:
     return dataset
 
 
-def _in_background(training: TrainingCommands, busy: str, read: Callable[[], T],
-                   arrived: Callable[[T], object],
-                   failed: Callable[[BaseException], object]) -> None:
-    """``read()`` on the background worker while the session says ``busy`` (the window
-    shows a busy bar and stays live), then ``arrived(result)`` or ``failed(exc)`` with what
-    it raised (its traceback kept) on the GUI thread. Under :data:`IMPORT_KEY`: a newer
-    import, or another data set chosen meanwhile, cancels it."""
-    s = training.session
-    s.set_busy(busy)
-
-    def run(_stop: object) -> T | BaseException:
-        try:
-            return read()
-        except Exception as exc:  # handed to the GUI thread with its traceback
-            return exc
-
-    def back(result: T | BaseException) -> None:
-        s.set_busy("")
-        if isinstance(result, BaseException):
-            failed(result)
-        else:
-            arrived(result)
-
-    s.background.submit(IMPORT_KEY, run, back, priority=IMPORT_PRIORITY)
-
-
 def import_data_file_in_background(training: TrainingCommands, path: str | Path,
                                    failed: Callable[[BaseException], object],
                                    done: Callable[[], object] | None = None) -> None:
@@ -177,8 +150,9 @@ def import_data_file_in_background(training: TrainingCommands, path: str | Path,
         if done is not None:
             done()
 
-    _in_background(training, f"Importing {Path(path).name}…", lambda: load_dataset(path),
-                   arrived, failed)
+    run_in_background(training.session, IMPORT_KEY, IMPORT_PRIORITY,
+                      f"Importing {Path(path).name}…", lambda: load_dataset(path),
+                      arrived, failed)
 
 
 def check_image_folder_in_background(training: TrainingCommands, folder: str | Path,
@@ -187,8 +161,9 @@ def check_image_folder_in_background(training: TrainingCommands, folder: str | P
     """Count the images of ``folder`` on the background worker (a folder of 60,000 files
     takes a directory walk): ``found(count)``, or ``failed(exc)`` with the
     :class:`DataFileError` when there is nothing to import."""
-    _in_background(training, f"Looking for images in {Path(folder).name}…",
-                   lambda: check_image_folder(folder), found, failed)
+    run_in_background(training.session, IMPORT_KEY, IMPORT_PRIORITY,
+                      f"Looking for images in {Path(folder).name}…",
+                      lambda: check_image_folder(folder), found, failed)
 
 
 def import_image_folder_in_background(training: TrainingCommands, folder: str | Path,
@@ -208,8 +183,9 @@ def import_image_folder_in_background(training: TrainingCommands, folder: str | 
         if done is not None:
             done()
 
-    _in_background(training, f"Importing the images of {Path(folder).name}…",
-                   lambda: load_image_folder(folder, size), arrived, failed)
+    run_in_background(training.session, IMPORT_KEY, IMPORT_PRIORITY,
+                      f"Importing the images of {Path(folder).name}…",
+                      lambda: load_image_folder(folder, size), arrived, failed)
 
 
 def use_bundled_digits(training: TrainingCommands) -> None:
