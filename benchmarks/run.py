@@ -13,8 +13,9 @@ set to one thread). XLA's CPU runtime used a second core whatever its flags said
 0.76-0.84 s pinned, quiet machine), so flags alone did not give same-core figures. The
 window's section runs unpinned: the window has a GUI thread and a training thread.
 
-* ``digits``: the 2-D VAE on the 1,797 digits with the default recipe (Adam, lr 1e-2,
-  batch 64, KL warm-up 10 epochs, float32, the same initial weights for every contender):
+* ``digits``: the 2-D VAE on the 1,797 digits with the default recipe (Adam, lr 1e-2 with
+  cosine decay, batch 96, KL warm-up 10 epochs, float32; for every contender the same
+  initial weights and LatentLab's own batches and noise, :class:`LatentLabDraws`):
   300-epoch training time and time to the article's 24.8 (per-sample total with z
   sampled, one fixed draw of noise, all images, checked every 5 epochs; checking time
   excluded) for LatentLab, PyTorch eager, torch.compile and JAX with the whole epoch
