@@ -43,8 +43,9 @@ class TrainConfig:
     # Defaults chosen by measurement (benchmarks/sweep_recipe.py, seeds 0-4, 250 epochs,
     # recorded in benchmarks/RESULTS.md): at batch 96 with cosine decay the 2-D VAE reaches
     # the article's 24.8 (sampled z) in 40-60 epochs of 19 steps, against 40-60 of 29 at
-    # the old batch 64 (constant rate), and ends better (24.26-24.39 sampled, 23.35-23.47
-    # at z = mu; the AE at 0.0295-0.0320 MSE); 250 such epochs cost less than 200 at
+    # the old batch 64 (constant rate), and ends as well within the seeds' spread
+    # (24.26-24.38 sampled, 23.34-23.47 at z = mu; the AE at 0.0295-0.0320 MSE, against
+    # 24.26-24.36, 23.37-23.52 and 0.0291-0.0330); 250 such epochs cost less than 200 at
     # batch 64. lr 2.5e-2 was better still on the digits but worse on 784-pixel images
     # with 256 hidden units (10,000 and 60,000 stroke images), so the rate stays 1e-2.
     warmup_epochs: int = 10
