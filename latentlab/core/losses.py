@@ -95,12 +95,13 @@ def bce_with_logits(
     # for a whole stack sharing its targets), it saves the passes of a separate Σ l,
     # Σ x l and three of the gradient's four.
     np.abs(logits, out=terms)
-    linear_sum = 0.5 * _weighted_sum(terms, (1.0,))
-    c = np.subtract(0.5, x, out=terms if x.shape == terms.shape else terms[(0,) * (
-        terms.ndim - x.ndim)])
+    abs_sum = _weighted_sum(terms, (1.0,))
+    # c takes the targets' shape: a stack's shared (D, B) targets use one model's block
+    c = np.subtract(0.5, x, out=terms if x.shape == terms.shape
+                    else terms[(0,) * (terms.ndim - x.ndim)])
     c *= 1.0 / batch
-    linear_sum = linear_sum + batch * _dots(logits, c)
-    value = (linear_sum + _LOG2 * (pixels * batch - log2_sum)) / batch
+    value = (0.5 * abs_sum + batch * _dots(logits, c)
+             + _LOG2 * (pixels * batch - log2_sum)) / batch
     t *= 0.5 / batch
     t += c
     return value, t
