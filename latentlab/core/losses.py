@@ -32,7 +32,7 @@ _MAX_WEIGHTS = 16
 _MAX_KEPT_LENGTH = 2**20
 
 
-def _block_weights(weights: tuple[float, ...], block: int, dtype: np.dtype) -> np.ndarray:
+def block_weights(weights: tuple[float, ...], block: int, dtype: np.dtype) -> np.ndarray:
     """A ``(len(weights) * block,)`` vector: ``weights[i]`` repeated over block ``i``
     (cached, read-only, up to :data:`_MAX_KEPT_LENGTH`), so one product with it sums
     several terms of a loss at once."""
@@ -53,7 +53,7 @@ def _weighted_sum(terms: np.ndarray, weights: tuple[float, ...]) -> LossValue:
     buffer of equal blocks: one BLAS product (~2x faster than ``ndarray.sum`` here) — a
     float for one model, ``(K,)`` for a stack's ``(K, …)``."""
     size = terms.shape[-2] * terms.shape[-1]
-    vector = _block_weights(weights, size // len(weights), terms.dtype)
+    vector = block_weights(weights, size // len(weights), terms.dtype)
     if terms.ndim == 2:
         return float(terms.reshape(size) @ vector)
     return terms.reshape(len(terms), size) @ vector

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import limits
+from .fused import FusedAutoencoderStep, FusedStep, FusedVAEStep
 from .layers import (
     Bottleneck,
     Dense,
@@ -114,6 +115,12 @@ class Model(Workspace):
     decoder's output."""
 
     reconstruction: ReconstructionLoss = staticmethod(bce_with_logits)
+    #: the kind's fused training step (:mod:`.fused`) for a single model, or ``None``:
+    #: the layer path then trains it
+    fused_step: type[FusedStep] | None = None
+    #: fused steps kept per model: one per batch size (an epoch has two: full batches
+    #: and the shorter last one)
+    _MAX_FUSED_STEPS = 4
 
     def __init__(self, config: ModelConfig, stack: int | None = None) -> None:
         """``stack=K`` builds the training graph of K models of this architecture at once
@@ -130,6 +137,7 @@ class Model(Workspace):
         self._bind_layers()
 
     def _bind_layers(self) -> None:
+        self._fused_steps: dict[int, FusedStep] = {}  # they hold views of the old storage
         for layer in self.layers:
             bind = getattr(layer, "bind", None)
             if bind is not None:  # layers with parameters take their views of the store
@@ -281,12 +289,30 @@ class Model(Workspace):
 
     def train_step(self, x_h: np.ndarray, beta: float | np.ndarray,
                    eps: np.ndarray | None) -> tuple[LossValue, LossValue]:
-        """Forward + backward through the graph on one batch in the training layout of
-        :mod:`.layers`, ``x_h = [x.T; 1]: (D + 1, B)``, with β and noise ``eps:
-        (noise_rows, B)`` (``None`` when the model takes none). Gradients land in
-        ``store.grads``. Returns the batch's per-sample ``(recon, regulariser)``.
-        A stacked model takes ``x_h`` and ``eps`` shared or with a leading K axis, β as
-        a float or ``(K, 1, 1)``, and returns ``(K,)`` arrays."""
+        """Forward + backward on one batch in the training layout of :mod:`.layers`,
+        ``x_h = [x.T; 1]: (D + 1, B)``, with β and noise ``eps: (noise_rows, B)``
+        (``None`` when the model takes none). Gradients land in ``store.grads``.
+        Returns the batch's per-sample ``(recon, regulariser)``. A stacked model takes
+        ``x_h`` and ``eps`` shared or with a leading K axis, β as a float or
+        ``(K, 1, 1)``, and returns ``(K,)`` arrays.
+
+        A single model whose kind has a :attr:`fused_step` runs that (the same
+        arithmetic, to the bit, with less Python around it); others run
+        :meth:`layer_train_step`."""
+        if self.fused_step is None or self.store.stack is not None:
+            return self.layer_train_step(x_h, beta, eps)
+        batch = x_h.shape[-1]
+        step = self._fused_steps.get(batch)
+        if step is None:
+            if len(self._fused_steps) >= self._MAX_FUSED_STEPS:
+                self._fused_steps.clear()
+            step = self._fused_steps[batch] = self.fused_step(self, batch)
+        return step.step(x_h, float(beta), eps)
+
+    def layer_train_step(self, x_h: np.ndarray, beta: float | np.ndarray,
+                         eps: np.ndarray | None) -> tuple[LossValue, LossValue]:
+        """:meth:`train_step` through the layer graph: each layer's ``forward``, the
+        reconstruction loss, each layer's ``backward``."""
         h = _forward(self.encoder, x_h)
         out = _forward(self.decoder, self.bottleneck.forward_train(h, eps, beta))
         recon, dout = self.reconstruction(
@@ -301,6 +327,7 @@ class Autoencoder(Model):
     """``D → H (ReLU) → K → H (ReLU) → D (sigmoid)``, trained on per-pixel MSE."""
 
     reconstruction = staticmethod(mse)
+    fused_step: type[FusedStep] | None = FusedAutoencoderStep
 
     def _build(self) -> None:
         c, s = self.config, self.store
@@ -313,6 +340,8 @@ class Autoencoder(Model):
 class LinearAutoencoder(Autoencoder):
     """``D → K → D`` with no non-linearity, trained on per-pixel MSE; its optimum spans
     the same subspace as PCA with K components."""
+
+    fused_step = None  # one Dense layer each way: the layer path is already short
 
     def _build(self) -> None:
         c, s = self.config, self.store
@@ -332,6 +361,8 @@ class VAE(Model):
     The mu and log_var heads are one fused ``Dense(H, 2K)`` layer; the bottleneck
     (:attr:`sampler`) draws z and adds the KL.
     """
+
+    fused_step = FusedVAEStep
 
     def _build(self) -> None:
         c, s = self.config, self.store
