@@ -7,9 +7,9 @@ Python around them: method calls, buffer lookups by shape, views taken afresh. A
 step does *the same calls on the same operands in the same order* — its gradients and
 losses equal the layer path's to the bit (``tests/core/test_fused.py`` checks it, and
 ``tests/core/test_gradients.py`` checks the fused step against central differences) —
-with every buffer and view made once for one batch size. Measured on one core, the
-digits VAE's training step costs about two thirds of the layer path's
-(benchmarks/RESULTS.md).
+with every buffer and view made once for one batch size. Measured side by side on one
+core, a digits VAE epoch costs 0.72–1.03× the layer path's (median 0.78) and an
+autoencoder epoch 0.81–0.86× (benchmarks/RESULTS.md).
 
 Only single models of the two architectures trained most, the VAE and the autoencoder,
 have one (``Model.fused_step``); a stack (:mod:`.stacked`) and the other kinds use the
@@ -20,6 +20,7 @@ homogeneous ``x_h: (D + 1, B)``.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 _LOG2 = math.log(2.0)
 
 
-class FusedStep:
+class FusedStep(ABC):
     """The training step of ``model`` (bound to its current parameter storage) for
     batches of exactly ``batch`` samples: ``step(x_h, beta, eps)`` writes the gradients
     into ``model.store.grads`` and returns the per-sample ``(recon, regulariser)``.
@@ -46,26 +47,16 @@ class FusedStep:
 
     def __init__(self, model: Model, batch: int) -> None:
         values, grads = model.store.value_views, model.store.grad_views
-        self.batch = batch
+        self.batch, self.dtype = batch, model.dtype
         d, h = model.input_dim, model.hidden_dim
-        dtype = model.dtype
-        self.w_enc1, self.w_head = values["enc1"], values[self.encoder_head]
-        self.w_dec1, self.w_dec2 = values["dec1"], values["dec2"]
-        self.g_enc1, self.g_head = grads["enc1"], grads[self.encoder_head]
-        self.g_dec1, self.g_dec2 = grads["dec1"], grads["dec2"]
+        names = ("enc1", self.encoder_head, "dec1", "dec2")
+        w_enc1, w_head, w_dec1, w_dec2 = (values[name] for name in names)
+        self.g_enc1, self.g_head, self.g_dec1, self.g_dec2 = (grads[name] for name in names)
         # matmul operands as the layer path passes them: W^T forward, W = Wb[:-1] backward
-        self.enc1_t, self.head_t = self.w_enc1.mT, self.w_head.mT
-        self.dec1_t, self.dec2_t = self.w_dec1.mT, self.w_dec2.mT
-        self.head_w, self.dec1_w, self.dec2_w = (self.w_head[:-1], self.w_dec1[:-1],
-                                                 self.w_dec2[:-1])
-
-        def buffer(rows: int, homogeneous: bool = False) -> np.ndarray:
-            out = np.empty((rows + homogeneous, batch), dtype=dtype)
-            if homogeneous:
-                out[-1] = 1.0
-            return out
-
-        self._buffer = buffer
+        self.enc1_t, self.head_t, self.dec1_t, self.dec2_t = (
+            w.mT for w in (w_enc1, w_head, w_dec1, w_dec2))
+        self.head_w, self.dec1_w, self.dec2_w = w_head[:-1], w_dec1[:-1], w_dec2[:-1]
+        buffer = self._buffer
         self.y_enc, self.mask_enc = buffer(h), buffer(h)
         self.h_enc = buffer(h, homogeneous=True)
         self.y_dec, self.mask_dec = buffer(h), buffer(h)
@@ -74,10 +65,19 @@ class FusedStep:
         self.dh_dec, self.dh_enc = buffer(h), buffer(h)
         self.h_enc_rows, self.h_dec_rows = self.h_enc[:-1], self.h_dec[:-1]
         self.dz = buffer(model.latent_dim)
-        self.ones = block_weights((1.0,), d * batch, dtype)
+        self.ones = block_weights((1.0,), d * batch, self.dtype)
 
+    def _buffer(self, rows: int, homogeneous: bool = False) -> np.ndarray:
+        """A ``(rows, B)`` buffer, or ``(rows + 1, B)`` whose last row is ones."""
+        out = np.empty((rows + homogeneous, self.batch), dtype=self.dtype)
+        if homogeneous:
+            out[-1] = 1.0
+        return out
+
+    @abstractmethod
     def step(self, x_h: np.ndarray, beta: float, eps: np.ndarray | None) -> tuple[float, float]:
-        raise NotImplementedError
+        """One batch ``x_h: (D + 1, B)`` with β and noise ``eps: (K, B)`` (or ``None``)
+        → per-sample ``(recon, regulariser)``; gradients written into the store."""
 
     def encoder_forward(self, x_h: np.ndarray, head_out: np.ndarray) -> None:
         """``x_h: (D + 1, B)`` → the encoder head's output, written into ``head_out``."""
@@ -146,7 +146,7 @@ class FusedVAEStep(FusedStep):
         np.exp(sigma_eps, out=sigma_eps)
         sigma_eps *= eps
         np.add(mu, sigma_eps, out=self.z_rows)
-        # KL value and β dKL/dlog σ² (β dKL/dμ is formed in the backward pass)
+        # KL value and β dKL/d[μ; log σ²], added to the backward pass's dL/d[μ; log σ²]
         np.multiply(mu, mu, out=self.mu_sq)
         np.exp(log_var, out=self.excess)
         self.excess -= 1.0

@@ -34,6 +34,27 @@ def test_adam_first_steps_match_the_textbook_update() -> None:
     np.testing.assert_allclose(opt.v, v, rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(1000,), (3, 1000)])
+def test_adam_in_chunks_updates_exactly_as_in_one_pass(shape: tuple[int, ...]) -> None:
+    """Parameters beyond :attr:`Adam.chunk` are updated stretch by stretch: the same
+    element-wise arithmetic, so the same bits, for one model ``(P,)`` and a stack
+    ``(K, P)`` (a chunk of columns), including a short last chunk."""
+    start = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    results = []
+    for chunk in (shape[-1], 128):  # one pass; seven full chunks and one of 104
+        params, grads = start.copy(), np.empty_like(start)
+        opt = Adam(params, grads, lr=1e-2)
+        opt.chunk = chunk
+        gradients = np.random.default_rng(5)
+        for _ in range(70):  # past the subnormal flush at step 64
+            grads[...] = gradients.standard_normal(shape)
+            opt.step()
+        results.append((params, opt.m, opt.v))
+    for one_pass, chunked in zip(*results, strict=True):
+        np.testing.assert_array_equal(chunked, one_pass)
+    assert np.abs(results[0][0] - start).min() > 0  # every parameter moved
+
+
 def test_sgd_momentum_step() -> None:
     params, grads = np.array([1.0, 2.0]), np.array([0.5, -1.0])
     opt = SGDMomentum(params, grads, lr=0.1, momentum=0.9)
