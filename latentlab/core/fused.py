@@ -1,4 +1,4 @@
-"""Fused training steps: one model's forward and backward written out call by call.
+"""Fused training steps: a model's forward and backward written out call by call.
 
 The layer path (:meth:`.models.Model.layer_train_step`) walks a graph of
 :class:`~.layers.Layer` objects; on the digits (64 → 32 → 2 → 32 → 64, batch 96) each of
@@ -11,10 +11,11 @@ with every buffer and view made once for one batch size. Measured side by side o
 core, a digits VAE epoch costs 0.72–1.03× the layer path's (median 0.78) and an
 autoencoder epoch 0.81–0.86× (benchmarks/RESULTS.md).
 
-Only single models of the two architectures trained most, the VAE and the autoencoder,
-have one (``Model.fused_step``); a stack (:mod:`.stacked`) and the other kinds use the
-layer path. Shapes are the training layout of :mod:`.layers`: feature-major, inputs
-homogeneous ``x_h: (D + 1, B)``.
+The two architectures trained most, the VAE and the autoencoder, have one
+(``Model.fused_step``), for a single model and for a stack of K (:mod:`.stacked`); the
+other kinds use the layer path. Shapes are the training layout of :mod:`.layers`:
+feature-major, inputs homogeneous ``x_h: (D + 1, B)``; a stack's buffers and parameter
+views have a leading K axis and its batch and noise may be shared (no K axis) or not.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .losses import block_weights
+from .layers import COPY_DY_FROM
+from .losses import LossValue, block_weights, dots
 
 if TYPE_CHECKING:
     from .models import Model
@@ -36,7 +38,8 @@ _LOG2 = math.log(2.0)
 class FusedStep(ABC):
     """The training step of ``model`` (bound to its current parameter storage) for
     batches of exactly ``batch`` samples: ``step(x_h, beta, eps)`` writes the gradients
-    into ``model.store.grads`` and returns the per-sample ``(recon, regulariser)``.
+    into ``model.store.grads`` and returns the per-sample ``(recon, regulariser)``:
+    floats for one model, ``(K,)`` arrays for a stack.
 
     The encoder and decoder are ``Dense → ReLU → Dense`` each (parameters ``enc1``,
     ``enc2``/``heads``, ``dec1``, ``dec2`` of the store): this class owns that MLP's
@@ -48,6 +51,8 @@ class FusedStep(ABC):
     def __init__(self, model: Model, batch: int) -> None:
         values, grads = model.store.value_views, model.store.grad_views
         self.batch, self.dtype = batch, model.dtype
+        self.models = model.store.stack  # None for one model
+        self.lead = () if self.models is None else (self.models,)
         d, h = model.input_dim, model.hidden_dim
         names = ("enc1", self.encoder_head, "dec1", "dec2")
         w_enc1, w_head, w_dec1, w_dec2 = (values[name] for name in names)
@@ -55,7 +60,7 @@ class FusedStep(ABC):
         # matmul operands as the layer path passes them: W^T forward, W = Wb[:-1] backward
         self.enc1_t, self.head_t, self.dec1_t, self.dec2_t = (
             w.mT for w in (w_enc1, w_head, w_dec1, w_dec2))
-        self.head_w, self.dec1_w, self.dec2_w = w_head[:-1], w_dec1[:-1], w_dec2[:-1]
+        self.head_w, self.dec1_w, self.dec2_w = (w[..., :-1, :] for w in (w_head, w_dec1, w_dec2))
         buffer = self._buffer
         self.y_enc, self.mask_enc = buffer(h), buffer(h)
         self.h_enc = buffer(h, homogeneous=True)
@@ -63,21 +68,51 @@ class FusedStep(ABC):
         self.h_dec = buffer(h, homogeneous=True)
         self.out, self.dout, self.scratch = buffer(d), buffer(d), buffer(d)
         self.dh_dec, self.dh_enc = buffer(h), buffer(h)
-        self.h_enc_rows, self.h_dec_rows = self.h_enc[:-1], self.h_dec[:-1]
+        self.h_enc_rows, self.h_dec_rows = self.h_enc[..., :-1, :], self.h_dec[..., :-1, :]
         self.dz = buffer(model.latent_dim)
         self.ones = block_weights((1.0,), d * batch, self.dtype)
+        # a stack's big layers take dy transposed into a buffer, as Dense.backward does
+        self.dy_t_enc1, self.dy_t_head, self.dy_t_dec1, self.dy_t_dec2 = (
+            self._transposed_buffer(w) for w in (w_enc1, w_head, w_dec1, w_dec2))
 
     def _buffer(self, rows: int, homogeneous: bool = False) -> np.ndarray:
-        """A ``(rows, B)`` buffer, or ``(rows + 1, B)`` whose last row is ones."""
-        out = np.empty((rows + homogeneous, self.batch), dtype=self.dtype)
+        """A ``(*lead, rows, B)`` buffer, or ``(*lead, rows + 1, B)`` whose last row is
+        ones."""
+        out = np.empty((*self.lead, rows + homogeneous, self.batch), dtype=self.dtype)
         if homogeneous:
-            out[-1] = 1.0
+            out[..., -1, :] = 1.0
         return out
 
+    def _transposed_buffer(self, wb: np.ndarray) -> np.ndarray | None:
+        """``(K, B, n_out)`` for a stacked layer ``wb: (K, n_in + 1, n_out)`` whose weight
+        gradient :class:`~.layers.Dense` takes through a copy of ``dy^T``, else ``None``."""
+        rows, n_out = wb.shape[-2:]
+        if self.models is None or rows * n_out < COPY_DY_FROM:
+            return None
+        return np.empty((self.models, self.batch, n_out), dtype=self.dtype)
+
+    def _sum(self, terms: np.ndarray, weights: np.ndarray) -> LossValue:
+        """``terms · weights`` per model: a float for one model, ``(K,)`` for a stack."""
+        if self.models is None:
+            return float(terms.reshape(-1) @ weights)
+        return terms.reshape(self.models, -1) @ weights
+
+    @staticmethod
+    def _weight_gradient(x_h: np.ndarray, dy: np.ndarray, dy_t: np.ndarray | None,
+                         out: np.ndarray) -> None:
+        """``dL/dWb = x_h @ dy^T`` into ``out``, through ``dy_t`` when given."""
+        if dy_t is not None:
+            np.copyto(dy_t, dy.mT)
+            np.matmul(x_h, dy_t, out=out)
+        else:
+            np.matmul(x_h, dy.mT, out=out)
+
     @abstractmethod
-    def step(self, x_h: np.ndarray, beta: float, eps: np.ndarray | None) -> tuple[float, float]:
-        """One batch ``x_h: (D + 1, B)`` with β and noise ``eps: (K, B)`` (or ``None``)
-        → per-sample ``(recon, regulariser)``; gradients written into the store."""
+    def step(self, x_h: np.ndarray, beta: float | np.ndarray,
+             eps: np.ndarray | None) -> tuple[LossValue, LossValue]:
+        """One batch ``x_h: (D + 1, B)`` with β (a float, or ``(K, 1, 1)`` for a stack)
+        and noise ``eps: (K, B)`` (or ``None``) → per-sample ``(recon, regulariser)``;
+        gradients written into the store."""
 
     def encoder_forward(self, x_h: np.ndarray, head_out: np.ndarray) -> None:
         """``x_h: (D + 1, B)`` → the encoder head's output, written into ``head_out``."""
@@ -95,18 +130,18 @@ class FusedStep(ABC):
 
     def decoder_backward(self, dout: np.ndarray, z_h: np.ndarray) -> np.ndarray:
         """``dL/dout: (D, B)`` → ``dL/dz: (K, B)``, writing the decoder's gradients."""
-        np.matmul(self.h_dec, dout.mT, out=self.g_dec2)
+        self._weight_gradient(self.h_dec, dout, self.dy_t_dec2, self.g_dec2)
         np.matmul(self.dec2_w, dout, out=self.dh_dec)
         self.dh_dec *= self.mask_dec
-        np.matmul(z_h, self.dh_dec.mT, out=self.g_dec1)
+        self._weight_gradient(z_h, self.dh_dec, self.dy_t_dec1, self.g_dec1)
         return np.matmul(self.dec1_w, self.dh_dec, out=self.dz)
 
     def encoder_backward(self, dhead: np.ndarray, x_h: np.ndarray) -> None:
         """``dL/d(head output)`` → the encoder's gradients."""
-        np.matmul(self.h_enc, dhead.mT, out=self.g_head)
+        self._weight_gradient(self.h_enc, dhead, self.dy_t_head, self.g_head)
         np.matmul(self.head_w, dhead, out=self.dh_enc)
         self.dh_enc *= self.mask_enc
-        np.matmul(x_h, self.dh_enc.mT, out=self.g_enc1)
+        self._weight_gradient(x_h, self.dh_enc, self.dy_t_enc1, self.g_enc1)
 
 
 class FusedVAEStep(FusedStep):
@@ -122,20 +157,22 @@ class FusedVAEStep(FusedStep):
         k = self.k = model.latent_dim
         buffer = self._buffer
         self.stats = buffer(2 * k)
-        self.mu, self.log_var = self.stats[:k], self.stats[k:]
+        self.mu, self.log_var = self.stats[..., :k, :], self.stats[..., k:, :]
         self.sigma_eps = buffer(k)
         self.z_h = buffer(k, homogeneous=True)
-        self.z_rows = self.z_h[:-1]
+        self.z_rows = self.z_h[..., :-1, :]
         self.kl_terms = buffer(3 * k)  # [μ²; exp(log σ²) − 1; log σ²], summed by one product
-        self.mu_sq, self.excess, self.log_var_copy = (self.kl_terms[:k], self.kl_terms[k:2 * k],
-                                                      self.kl_terms[2 * k:])
+        self.mu_sq, self.excess, self.log_var_copy = (self.kl_terms[..., :k, :],
+                                                      self.kl_terms[..., k:2 * k, :],
+                                                      self.kl_terms[..., 2 * k:, :])
         self.kl_weights = block_weights((1.0, 1.0, -1.0), k * batch, model.dtype)
         self.dkl = buffer(2 * k)  # β dKL/d[μ; log σ²]
-        self.dkl_mu, self.dkl_log_var = self.dkl[:k], self.dkl[k:]
+        self.dkl_mu, self.dkl_log_var = self.dkl[..., :k, :], self.dkl[..., k:, :]
         self.dstats = buffer(2 * k)
-        self.dmu, self.dlog_var = self.dstats[:k], self.dstats[k:]
+        self.dmu, self.dlog_var = self.dstats[..., :k, :], self.dstats[..., k:, :]
 
-    def step(self, x_h: np.ndarray, beta: float, eps: np.ndarray | None) -> tuple[float, float]:
+    def step(self, x_h: np.ndarray, beta: float | np.ndarray,
+             eps: np.ndarray | None) -> tuple[LossValue, LossValue]:
         if eps is None:
             raise ValueError(f"a VAE step needs noise of shape ({self.k}, B)")
         batch = self.batch
@@ -151,11 +188,11 @@ class FusedVAEStep(FusedStep):
         np.exp(log_var, out=self.excess)
         self.excess -= 1.0
         np.copyto(self.log_var_copy, log_var)
-        kl = float(self.kl_terms.reshape(-1) @ self.kl_weights) * (0.5 / batch)
+        kl = self._sum(self.kl_terms, self.kl_weights) * (0.5 / batch)
         np.multiply(mu, beta / batch, out=self.dkl_mu)
         np.multiply(self.excess, 0.5 * beta / batch, out=self.dkl_log_var)
         logits = self.decoder_forward(self.z_h)
-        recon = self._bce(logits, x_h[:-1])
+        recon = self._bce(logits, x_h[..., :-1, :])
         dz = self.decoder_backward(self.dout, self.z_h)
         # dL/d[μ; log σ²] = [dz; dz σ ε / 2] + β dKL
         dstats, dlog_var = self.dstats, self.dlog_var
@@ -166,21 +203,22 @@ class FusedVAEStep(FusedStep):
         self.encoder_backward(dstats, x_h)
         return recon, kl
 
-    def _bce(self, logits: np.ndarray, x: np.ndarray) -> float:
+    def _bce(self, logits: np.ndarray, x: np.ndarray) -> LossValue:
         """:func:`~.losses.bce_with_logits` into ``self.dout``; returns the value."""
-        pixels, batch = logits.shape
+        pixels, batch = logits.shape[-2:]
         t, terms = self.dout, self.scratch
         np.multiply(logits, 0.5, out=t)
         np.tanh(t, out=t)
         np.abs(t, out=terms)
         terms += 1.0
         np.log2(terms, out=terms)
-        log2_sum = float(terms.reshape(-1) @ self.ones)
+        log2_sum = self._sum(terms, self.ones)
         np.abs(logits, out=terms)
-        abs_sum = float(terms.reshape(-1) @ self.ones)
-        c = np.subtract(0.5, x, out=terms)
+        abs_sum = self._sum(terms, self.ones)
+        # c takes the targets' shape: a stack's shared (D, B) targets use one model's block
+        c = np.subtract(0.5, x, out=terms if x.ndim == terms.ndim else terms[0])
         c *= 1.0 / batch
-        value = (0.5 * abs_sum + batch * float(np.vdot(logits, c))
+        value = (0.5 * abs_sum + batch * dots(logits, c)
                  + _LOG2 * (pixels * batch - log2_sum)) / batch
         t *= 0.5 / batch
         t += c
@@ -195,10 +233,11 @@ class FusedAutoencoderStep(FusedStep):
     def __init__(self, model: Model, batch: int) -> None:
         super().__init__(model, batch)
         self.z_h = self._buffer(model.latent_dim, homogeneous=True)
-        self.z_rows = self.z_h[:-1]
+        self.z_rows = self.z_h[..., :-1, :]
         self.x_hat = self._buffer(model.input_dim)
 
-    def step(self, x_h: np.ndarray, beta: float, eps: np.ndarray | None) -> tuple[float, float]:
+    def step(self, x_h: np.ndarray, beta: float | np.ndarray,
+             eps: np.ndarray | None) -> tuple[LossValue, LossValue]:
         self.encoder_forward(x_h, self.z_rows)  # z = h: the head writes the latent
         logits = self.decoder_forward(self.z_h)
         x_hat, dout, dlogits = self.x_hat, self.dout, self.scratch
@@ -207,13 +246,13 @@ class FusedAutoencoderStep(FusedStep):
         np.tanh(x_hat, out=x_hat)
         x_hat *= 0.5
         x_hat += 0.5
-        np.subtract(x_hat, x_h[:-1], out=dout)
-        size = dout.size
-        recon = float(np.vdot(dout, dout)) / size
+        np.subtract(x_hat, x_h[..., :-1, :], out=dout)
+        size = dout.shape[-2] * dout.shape[-1]
+        recon = dots(dout, dout) / size
         dout *= 2.0 / size
         np.subtract(1.0, x_hat, out=dlogits)
         dlogits *= x_hat
         dlogits *= dout
         dz = self.decoder_backward(dlogits, self.z_h)
         self.encoder_backward(dz, x_h)
-        return recon, 0.0
+        return recon, 0.0  # the layer path's: no regulariser, for one model or a stack

@@ -86,7 +86,7 @@ class Layer(Workspace):
 #: before the weight-gradient product: for 64→32 or 32→64 (~2,100 weights) the product on
 #: the transposed view was 1.2-1.8x slower than copy + product in three of four
 #: measurements at K = 8; for 32→4 or 2→32 (~130 weights) the copy made it 2-4x slower
-_COPY_DY_FROM = 1024
+COPY_DY_FROM = 1024
 
 
 class Dense(Layer):
@@ -127,7 +127,7 @@ class Dense(Layer):
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
         assert self._x_h is not None, "backward() before forward()"
         dy_t = dy.mT  # BLAS reads a transposed operand for free, mostly:
-        if dy.ndim == 3 and self.Wb.shape[-2] * self.n_out >= _COPY_DY_FROM:
+        if dy.ndim == 3 and self.Wb.shape[-2] * self.n_out >= COPY_DY_FROM:
             # a stack's big layers, where the product on the view is the slower one
             dy_t = self._buffer("dy_t", (*dy.shape[:-2], dy.shape[-1], dy.shape[-2]), dy.dtype)
             np.copyto(dy_t, dy.mT)

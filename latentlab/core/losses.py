@@ -59,7 +59,7 @@ def _weighted_sum(terms: np.ndarray, weights: tuple[float, ...]) -> LossValue:
     return terms.reshape(len(terms), size) @ vector
 
 
-def _dots(a: np.ndarray, b: np.ndarray) -> LossValue:
+def dots(a: np.ndarray, b: np.ndarray) -> LossValue:
     """Σ a·b over the last two axes; ``b`` may be shared ``(n, B)`` by a stack ``a``."""
     if a.ndim == 2:
         return float(np.vdot(a, b))
@@ -100,7 +100,7 @@ def bce_with_logits(
     c = np.subtract(0.5, x, out=terms if x.shape == terms.shape
                     else terms[(0,) * (terms.ndim - x.ndim)])
     c *= 1.0 / batch
-    value = (0.5 * abs_sum + batch * _dots(logits, c)
+    value = (0.5 * abs_sum + batch * dots(logits, c)
              + _LOG2 * (pixels * batch - log2_sum)) / batch
     t *= 0.5 / batch
     t += c
@@ -117,7 +117,7 @@ def mse(
     """
     grad = np.subtract(x_hat, x, out=grad_out)
     size = grad.shape[-2] * grad.shape[-1]
-    value = _dots(grad, grad) / size
+    value = dots(grad, grad) / size
     grad *= 2.0 / size
     return value, grad
 

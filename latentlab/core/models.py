@@ -115,7 +115,7 @@ class Model(Workspace):
     decoder's output."""
 
     reconstruction: ReconstructionLoss = staticmethod(bce_with_logits)
-    #: the kind's fused training step (:mod:`.fused`) for a single model, or ``None``:
+    #: the kind's fused training step (:mod:`.fused`) for one model or a stack, or ``None``:
     #: the layer path then trains it
     fused_step: type[FusedStep] | None = None
     #: fused steps kept per model: one per batch size (an epoch has two: full batches
@@ -296,10 +296,10 @@ class Model(Workspace):
         ``x_h`` and ``eps`` shared or with a leading K axis, β as a float or
         ``(K, 1, 1)``, and returns ``(K,)`` arrays.
 
-        A single model whose kind has a :attr:`fused_step` runs that (the same
+        A model or stack whose kind has a :attr:`fused_step` runs that (the same
         arithmetic, to the bit, with less Python around it); others run
         :meth:`layer_train_step`."""
-        if self.fused_step is None or self.store.stack is not None:
+        if self.fused_step is None:
             return self.layer_train_step(x_h, beta, eps)
         batch = x_h.shape[-1]
         step = self._fused_steps.get(batch)
@@ -307,7 +307,7 @@ class Model(Workspace):
             if len(self._fused_steps) >= self._MAX_FUSED_STEPS:
                 self._fused_steps.clear()
             step = self._fused_steps[batch] = self.fused_step(self, batch)
-        return step.step(x_h, float(beta), eps)
+        return step.step(x_h, beta, eps)
 
     def layer_train_step(self, x_h: np.ndarray, beta: float | np.ndarray,
                          eps: np.ndarray | None) -> tuple[LossValue, LossValue]:

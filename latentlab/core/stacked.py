@@ -2,8 +2,9 @@
 
 A :class:`StackedTrainer` keeps the K models' parameters as the rows of one ``(K, P)``
 array and trains them with one stacked model (``Model(config, stack=K)``): the same
-layers and losses as a single model, on arrays with a leading K axis, so each NumPy call
-(a batched ``np.matmul``, a ufunc, Adam's passes) serves all K models. Where the models
+layers and losses as a single model (for the VAE and the autoencoder, their fused step,
+:mod:`.fused`), on arrays with a leading K axis, so each NumPy call (a batched
+``np.matmul``, a ufunc, Adam's passes) serves all K models. Where the models
 see the same batches (equal seeds, as a β sweep has), the batch and the noise are shared,
 not copied K times. Each model follows exactly the run a :class:`~.trainer.Trainer` with
 its own config would give (up to float rounding: tests assert it), and

@@ -1,7 +1,8 @@
 """The fused training steps (latentlab.core.fused) against the layer path: the same
 gradients and losses to the bit, for every batch size an epoch uses, in float32 and
-float64. Their central-difference checks are in test_gradients.py (``train_step`` of a
-single VAE or autoencoder is the fused step)."""
+float64, for one model and for a stack. Their central-difference checks are in
+test_gradients.py and test_stacked.py (``train_step`` of a VAE or autoencoder, single
+or stacked, is the fused step)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,40 @@ def test_fused_step_equals_layer_path_to_the_bit(kind: str, beta: float, batch: 
         fused_losses = model.train_step(x_h, beta, eps)
         assert fused_losses == layer_losses
         np.testing.assert_array_equal(model.store.grads, layer_grads)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+@pytest.mark.parametrize("shared", [True, False], ids=["shared batch", "batch per model"])
+@pytest.mark.parametrize(("dims", "batch"), [((12, 9, 3), 7), ((64, 32, 2), 96),
+                                             ((40, 40, 30), 1)])
+def test_stacked_fused_step_equals_stacked_layer_path_to_the_bit(
+        kind: str, shared: bool, dims: tuple[int, int, int], batch: int, dtype: str) -> None:
+    """A stack of 3 with per-model β, its batch and noise shared (a β sweep) or one per
+    model (different seeds). The digits' dims take the stack's transposed copy of dy in
+    the 64 → 32 and 32 → 64 layers; (40, 40, 30) takes it in all four, the small ones
+    in none."""
+    input_dim, hidden_dim, latent_dim = dims
+    rng = np.random.default_rng(batch)
+    config = ModelConfig(kind=kind, input_dim=input_dim, hidden_dim=hidden_dim,
+                         latent_dim=latent_dim, dtype=dtype)
+    model = build_model(config, seed=0).kind.model_class(config, stack=3)
+    model.weights[...] = rng.normal(0, 0.3, model.weights.shape)
+    lead = () if shared else (3,)
+    x_h = np.stack([homogeneous_batch(rng.uniform(size=(batch, input_dim)).astype(dtype))
+                    for _ in range(1 if shared else 3)]).reshape(*lead, input_dim + 1, batch)
+    eps = (rng.standard_normal((*lead, latent_dim, batch)).astype(dtype)
+           if model.is_variational else None)
+    beta = np.array([0.25, 1.0, 4.0], dtype=dtype).reshape(3, 1, 1)
+    for _ in range(2):  # a second call reuses every buffer
+        layer_recon, layer_reg = model.layer_train_step(x_h, beta, eps)
+        layer_grads = model.store.grads.copy()
+        model.store.grads[...] = np.nan
+        fused_recon, fused_reg = model.train_step(x_h, beta, eps)
+        np.testing.assert_array_equal(fused_recon, layer_recon)
+        np.testing.assert_array_equal(fused_reg, layer_reg)
+        np.testing.assert_array_equal(model.store.grads, layer_grads)
+    assert np.shape(fused_recon) == (3,)
 
 
 def test_kinds_with_and_without_a_fused_step() -> None:
