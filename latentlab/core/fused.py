@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .layers import COPY_DY_FROM
-from .losses import LossValue, block_weights, dots
+from .layers import copies_dy, weight_gradient
+from .losses import LossValue, block_weights, dots, weighted_total
 
 if TYPE_CHECKING:
     from .models import Model
@@ -52,7 +52,6 @@ class FusedStep(ABC):
         values, grads = model.store.value_views, model.store.grad_views
         self.batch, self.dtype = batch, model.dtype
         self.models = model.store.stack  # None for one model
-        self.lead = () if self.models is None else (self.models,)
         d, h = model.input_dim, model.hidden_dim
         names = ("enc1", self.encoder_head, "dec1", "dec2")
         w_enc1, w_head, w_dec1, w_dec2 = (values[name] for name in names)
@@ -76,36 +75,19 @@ class FusedStep(ABC):
             self._transposed_buffer(w) for w in (w_enc1, w_head, w_dec1, w_dec2))
 
     def _buffer(self, rows: int, homogeneous: bool = False) -> np.ndarray:
-        """A ``(*lead, rows, B)`` buffer, or ``(*lead, rows + 1, B)`` whose last row is
-        ones."""
-        out = np.empty((*self.lead, rows + homogeneous, self.batch), dtype=self.dtype)
+        """A ``(rows, B)`` buffer (``(K, rows, B)`` for a stack), or one more row of ones."""
+        lead = () if self.models is None else (self.models,)
+        out = np.empty((*lead, rows + homogeneous, self.batch), dtype=self.dtype)
         if homogeneous:
             out[..., -1, :] = 1.0
         return out
 
     def _transposed_buffer(self, wb: np.ndarray) -> np.ndarray | None:
-        """``(K, B, n_out)`` for a stacked layer ``wb: (K, n_in + 1, n_out)`` whose weight
-        gradient :class:`~.layers.Dense` takes through a copy of ``dy^T``, else ``None``."""
-        rows, n_out = wb.shape[-2:]
-        if self.models is None or rows * n_out < COPY_DY_FROM:
+        """The ``dy^T`` buffer ``(K, B, n_out)`` of a layer that :func:`~.layers.copies_dy`,
+        else ``None``."""
+        if not copies_dy(wb):
             return None
-        return np.empty((self.models, self.batch, n_out), dtype=self.dtype)
-
-    def _sum(self, terms: np.ndarray, weights: np.ndarray) -> LossValue:
-        """``terms · weights`` per model: a float for one model, ``(K,)`` for a stack."""
-        if self.models is None:
-            return float(terms.reshape(-1) @ weights)
-        return terms.reshape(self.models, -1) @ weights
-
-    @staticmethod
-    def _weight_gradient(x_h: np.ndarray, dy: np.ndarray, dy_t: np.ndarray | None,
-                         out: np.ndarray) -> None:
-        """``dL/dWb = x_h @ dy^T`` into ``out``, through ``dy_t`` when given."""
-        if dy_t is not None:
-            np.copyto(dy_t, dy.mT)
-            np.matmul(x_h, dy_t, out=out)
-        else:
-            np.matmul(x_h, dy.mT, out=out)
+        return np.empty((*wb.shape[:-2], self.batch, wb.shape[-1]), dtype=self.dtype)
 
     @abstractmethod
     def step(self, x_h: np.ndarray, beta: float | np.ndarray,
@@ -130,18 +112,18 @@ class FusedStep(ABC):
 
     def decoder_backward(self, dout: np.ndarray, z_h: np.ndarray) -> np.ndarray:
         """``dL/dout: (D, B)`` → ``dL/dz: (K, B)``, writing the decoder's gradients."""
-        self._weight_gradient(self.h_dec, dout, self.dy_t_dec2, self.g_dec2)
+        weight_gradient(self.h_dec, dout, self.g_dec2, self.dy_t_dec2)
         np.matmul(self.dec2_w, dout, out=self.dh_dec)
         self.dh_dec *= self.mask_dec
-        self._weight_gradient(z_h, self.dh_dec, self.dy_t_dec1, self.g_dec1)
+        weight_gradient(z_h, self.dh_dec, self.g_dec1, self.dy_t_dec1)
         return np.matmul(self.dec1_w, self.dh_dec, out=self.dz)
 
     def encoder_backward(self, dhead: np.ndarray, x_h: np.ndarray) -> None:
         """``dL/d(head output)`` → the encoder's gradients."""
-        self._weight_gradient(self.h_enc, dhead, self.dy_t_head, self.g_head)
+        weight_gradient(self.h_enc, dhead, self.g_head, self.dy_t_head)
         np.matmul(self.head_w, dhead, out=self.dh_enc)
         self.dh_enc *= self.mask_enc
-        self._weight_gradient(x_h, self.dh_enc, self.dy_t_enc1, self.g_enc1)
+        weight_gradient(x_h, self.dh_enc, self.g_enc1, self.dy_t_enc1)
 
 
 class FusedVAEStep(FusedStep):
@@ -188,7 +170,7 @@ class FusedVAEStep(FusedStep):
         np.exp(log_var, out=self.excess)
         self.excess -= 1.0
         np.copyto(self.log_var_copy, log_var)
-        kl = self._sum(self.kl_terms, self.kl_weights) * (0.5 / batch)
+        kl = weighted_total(self.kl_terms, self.kl_weights) * (0.5 / batch)
         np.multiply(mu, beta / batch, out=self.dkl_mu)
         np.multiply(self.excess, 0.5 * beta / batch, out=self.dkl_log_var)
         logits = self.decoder_forward(self.z_h)
@@ -212,9 +194,9 @@ class FusedVAEStep(FusedStep):
         np.abs(t, out=terms)
         terms += 1.0
         np.log2(terms, out=terms)
-        log2_sum = self._sum(terms, self.ones)
+        log2_sum = weighted_total(terms, self.ones)
         np.abs(logits, out=terms)
-        abs_sum = self._sum(terms, self.ones)
+        abs_sum = weighted_total(terms, self.ones)
         # c takes the targets' shape: a stack's shared (D, B) targets use one model's block
         c = np.subtract(0.5, x, out=terms if x.ndim == terms.ndim else terms[0])
         c *= 1.0 / batch

@@ -86,7 +86,25 @@ class Layer(Workspace):
 #: before the weight-gradient product: for 64→32 or 32→64 (~2,100 weights) the product on
 #: the transposed view was 1.2-1.8x slower than copy + product in three of four
 #: measurements at K = 8; for 32→4 or 2→32 (~130 weights) the copy made it 2-4x slower
-COPY_DY_FROM = 1024
+_COPY_DY_FROM = 1024
+
+
+def copies_dy(wb: np.ndarray) -> bool:
+    """Whether a Dense layer with parameters ``wb`` takes its weight gradient through a
+    copy of ``dy^T``: a stacked layer ``(K, n_in + 1, n_out)`` of at least
+    :data:`_COPY_DY_FROM` weights per model, where the product on the view is slower."""
+    return wb.ndim == 3 and wb.shape[-2] * wb.shape[-1] >= _COPY_DY_FROM
+
+
+def weight_gradient(x_h: np.ndarray, dy: np.ndarray, out: np.ndarray,
+                    dy_t: np.ndarray | None = None) -> None:
+    """``dL/dWb = x_h @ dy^T`` into ``out``: on the transposed view (BLAS reads it for
+    free, mostly), or through the buffer ``dy_t`` when given (see :func:`copies_dy`)."""
+    if dy_t is None:
+        np.matmul(x_h, dy.mT, out=out)
+    else:
+        np.copyto(dy_t, dy.mT)
+        np.matmul(x_h, dy_t, out=out)
 
 
 class Dense(Layer):
@@ -126,12 +144,9 @@ class Dense(Layer):
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray:
         assert self._x_h is not None, "backward() before forward()"
-        dy_t = dy.mT  # BLAS reads a transposed operand for free, mostly:
-        if dy.ndim == 3 and self.Wb.shape[-2] * self.n_out >= COPY_DY_FROM:
-            # a stack's big layers, where the product on the view is the slower one
-            dy_t = self._buffer("dy_t", (*dy.shape[:-2], dy.shape[-1], dy.shape[-2]), dy.dtype)
-            np.copyto(dy_t, dy.mT)
-        np.matmul(self._x_h, dy_t, out=self.dWb)
+        dy_t = (self._buffer("dy_t", (*dy.shape[:-2], dy.shape[-1], dy.shape[-2]), dy.dtype)
+                if copies_dy(self.Wb) else None)
+        weight_gradient(self._x_h, dy, self.dWb, dy_t)
         if not need_dx:
             return dy
         dx = self._buffer("dx", (*dy.shape[:-2], self.n_in, dy.shape[-1]), dy.dtype)

@@ -48,15 +48,21 @@ def block_weights(weights: tuple[float, ...], block: int, dtype: np.dtype) -> np
     return vector
 
 
-def _weighted_sum(terms: np.ndarray, weights: tuple[float, ...]) -> LossValue:
-    """``Σ_i weights[i] · Σ block_i`` over a contiguous ``(*lead, len(weights) · n, B)``
-    buffer of equal blocks: one BLAS product (~2x faster than ``ndarray.sum`` here) — a
-    float for one model, ``(K,)`` for a stack's ``(K, …)``."""
+def weighted_total(terms: np.ndarray, vector: np.ndarray) -> LossValue:
+    """``terms · vector`` per model over the last two axes of a contiguous ``(*lead, n,
+    B)`` buffer: one BLAS product (~2x faster than ``ndarray.sum`` here) — a float for
+    one model, ``(K,)`` for a stack's ``(K, …)``."""
     size = terms.shape[-2] * terms.shape[-1]
-    vector = block_weights(weights, size // len(weights), terms.dtype)
     if terms.ndim == 2:
         return float(terms.reshape(size) @ vector)
     return terms.reshape(len(terms), size) @ vector
+
+
+def _weighted_sum(terms: np.ndarray, weights: tuple[float, ...]) -> LossValue:
+    """``Σ_i weights[i] · Σ block_i`` over ``terms`` of equal blocks
+    (:func:`weighted_total` with :func:`block_weights`)."""
+    size = terms.shape[-2] * terms.shape[-1]
+    return weighted_total(terms, block_weights(weights, size // len(weights), terms.dtype))
 
 
 def dots(a: np.ndarray, b: np.ndarray) -> LossValue:

@@ -49,7 +49,7 @@ def test_stacked_fused_step_equals_stacked_layer_path_to_the_bit(
     rng = np.random.default_rng(batch)
     config = ModelConfig(kind=kind, input_dim=input_dim, hidden_dim=hidden_dim,
                          latent_dim=latent_dim, dtype=dtype)
-    model = build_model(config, seed=0).kind.model_class(config, stack=3)
+    model = config.kind.model_class(config, stack=3)
     model.weights[...] = rng.normal(0, 0.3, model.weights.shape)
     lead = () if shared else (3,)
     x_h = np.stack([homogeneous_batch(rng.uniform(size=(batch, input_dim)).astype(dtype))
